@@ -1,0 +1,63 @@
+"""Character-level LSTM language model that writes lyrics (chapter 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.common import OPTIMIZERS, dense_params
+from models.rnn import cell_params
+from models.spec import Param
+
+CHAR_PARAMS: tuple[Param, ...] = (
+    Param("cell", "choice", "lstm", "recurrent cell", choices=("lstm", "gru")),
+    Param("units", "intlist", [300], "units of each recurrent layer (several: stacked)", min=1, max=4096),
+    Param("activation", "choice", "tanh", "cell activation (the book uses relu)", choices=("tanh", "relu")),
+    Param("embedding", "int", 0, "embedding size; 0 feeds one-hot characters", min=0, max=1024),
+    Param("seq_length", "int", 25, "characters per training sequence", min=2, max=1000),
+    Param("clipnorm", "float", 0.0, "clip each gradient to this norm (0: off)", min=0.0, max=100.0),
+    Param("lowercase", "bool", True, "lower-case the corpus"),
+    Param("keep_newlines", "bool", False, "keep line breaks (the book drops them)"),
+    Param("min_char_freq", "int", 1, "rarer characters become the unknown symbol", min=1, max=100000),
+    Param("sample_every", "int", 100, "generate a sample every N iterations (0: epochs only)", min=0, max=100000),
+    Param("sample_length", "int", 200, "characters per generated sample", min=1, max=5000),
+    Param("epochs", "int", 10, "passes over the training text", min=1, max=10000),
+    Param("batch_size", "int", 100, "sequences per gradient step", min=1, max=65536),
+    Param("optimizer", "choice", "sgd", "gradient descent variant", choices=OPTIMIZERS),
+    Param("learning_rate", "float", 0.1, "step size of the optimizer", min=1e-7, max=1e6),
+    Param("momentum", "float", 0.0, "momentum (sgd, rmsprop)", min=0.0, max=0.999),
+    Param("validation_split", "float", 0.1, "last fraction of the text held out to validate", min=0.0, max=0.5),
+    Param("seed", "int", 1, "random seed: same seed, same result on CPU", min=0, max=2**31 - 1),
+)
+
+
+def summarize(hp: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """Layers, output shapes and parameter counts without Keras."""
+    vocab, steps = data.get("vocab_size", 60), hp["seq_length"]
+    rows: list[tuple[str, str, int]] = []
+    width = vocab
+    if hp["embedding"]:
+        rows.append(("embedding (Embedding)", f"(None, {steps}, {hp['embedding']})", vocab * hp["embedding"]))
+        width = hp["embedding"]
+    kind = "LSTM" if hp["cell"] == "lstm" else "GRU"
+    for i, units in enumerate(hp["units"]):
+        rows.append((f"rnn_{i} ({kind}, {hp['activation']})", f"(None, {steps}, {units})", cell_params(hp["cell"], width, units)))
+        width = units
+    rows.append(("output (Dense, softmax)", f"(None, {steps}, {vocab})", dense_params(width, vocab)))
+    return rows
+
+
+def build(hp: dict[str, Any], data: dict[str, Any]) -> Any:
+    """Embedding or one-hot input, stacked LSTM/GRU returning sequences, softmax per step."""
+    import keras
+    from keras import layers
+
+    vocab = data["vocab_size"]
+    kind = layers.LSTM if hp["cell"] == "lstm" else layers.GRU
+    if hp["embedding"]:
+        stack: list[Any] = [keras.Input(shape=(None,), dtype="int32"), layers.Embedding(vocab, hp["embedding"], name="embedding")]
+    else:
+        stack = [keras.Input(shape=(None, vocab))]
+    for i, units in enumerate(hp["units"]):
+        stack.append(kind(units, activation=hp["activation"], return_sequences=True, name=f"rnn_{i}"))
+    stack.append(layers.Dense(vocab, activation="softmax", name="output"))
+    return keras.Sequential(stack, name="char_lstm")

@@ -1,0 +1,193 @@
+"""The hyperparameter schema: Param, Preset, Architecture.
+
+Pure Python on purpose: the registry is read by the CLI and the UI, which must
+never import Keras or TensorFlow. Building a network imports Keras lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class ParamError(ValueError):
+    """A hyperparameter value that is out of range, of the wrong type or unknown."""
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ParamError("expected true or false")
+
+
+def _parse_intlist(text: str) -> list[int]:
+    text = text.strip().strip("[]")
+    if not text:
+        return []
+    try:
+        return [int(part) for part in text.replace("-", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ParamError("expected whole numbers separated by commas, e.g. 256,256") from None
+
+
+@dataclass(frozen=True)
+class Param:
+    """One editable hyperparameter: its type, default, allowed values and a one-line help."""
+
+    name: str
+    kind: str  # int, float, choice, bool, intlist, str
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    max_items: int = 8
+
+    def describe_range(self) -> str:
+        """Say in words which values are allowed."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind in {"int", "float", "intlist"}:
+            low = "" if self.min is None else f"{self.min:g}"
+            high = "" if self.max is None else f"{self.max:g}"
+            what = {"int": "a whole number", "float": "a number", "intlist": "whole numbers"}[self.kind]
+            if self.kind == "intlist":
+                what = f"up to {self.max_items} comma-separated whole numbers"
+            if low and high:
+                return f"{what} from {low} to {high}"
+            if low:
+                return f"{what} of at least {low}"
+            return what
+        return "text"
+
+    def parse(self, text: str) -> Any:
+        """Turn the text a user typed (CLI --set, a form field) into a checked value."""
+        raw = text.strip()
+        try:
+            if self.kind == "int":
+                value: Any = int(raw)
+            elif self.kind == "float":
+                value = float(raw)
+            elif self.kind == "bool":
+                value = _parse_bool(raw)
+            elif self.kind == "intlist":
+                value = _parse_intlist(raw)
+            else:
+                value = raw
+        except ParamError:
+            raise ParamError(f"{self.name}: {raw!r} is not valid; expected {self.describe_range()}") from None
+        except ValueError:
+            raise ParamError(f"{self.name}: {raw!r} is not valid; expected {self.describe_range()}") from None
+        return self.check(value)
+
+    def check(self, value: Any) -> Any:
+        """Validate an already typed value (from JSON, a preset or a form) and return it normalised."""
+        bad = ParamError(f"{self.name}: {value!r} is not allowed; expected {self.describe_range()}")
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+                raise bad
+            value = int(value)
+        elif self.kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise bad
+            value = float(value)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise bad
+        elif self.kind == "bool":
+            if not isinstance(value, bool):
+                raise bad
+            return value
+        elif self.kind == "choice":
+            if value not in self.choices:
+                raise bad
+            return value
+        elif self.kind == "intlist":
+            if not isinstance(value, (list, tuple)) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
+                raise bad
+            value = list(value)
+            if len(value) > self.max_items:
+                raise bad
+            for item in value:
+                if (self.min is not None and item < self.min) or (self.max is not None and item > self.max):
+                    raise bad
+            return value
+        else:
+            if not isinstance(value, str):
+                raise bad
+            return value
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            raise bad
+        return value
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named set of values, usually a chapter's exact settings ("book preset")."""
+
+    name: str
+    title: str
+    values: dict[str, Any]
+    params: int | None = None  # documented parameter count (REFERENCE.md), when fixed
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A network of the zoo: what it is, what it accepts, and how to build it."""
+
+    id: str
+    family: str  # toy, scratch, mlp, cnn, rnn, text
+    title: str
+    description: str
+    datasets: tuple[str, ...]
+    input_kind: str  # flat, image, sequence, text, toy
+    engine: str  # keras or numpy
+    params: tuple[Param, ...]
+    presets: tuple[Preset, ...]
+    builder: str  # "module:function" that builds the network (imported lazily)
+    summarizer: Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, str, int]]]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str) -> Param:
+        """Look a hyperparameter up by name."""
+        for param in self.params:
+            if param.name == name:
+                return param
+        known = ", ".join(p.name for p in self.params)
+        raise ParamError(f"{self.id} has no hyperparameter {name!r}; known: {known}")
+
+    def preset(self, name: str | None) -> Preset:
+        """A preset by name; None gives the first (the default)."""
+        if name is None:
+            return self.presets[0]
+        for preset in self.presets:
+            if preset.name == name:
+                return preset
+        known = ", ".join(p.name for p in self.presets)
+        raise ParamError(f"{self.id} has no preset {name!r}; known: {known}")
+
+    def defaults(self, preset: str | None = None) -> dict[str, Any]:
+        """Every hyperparameter's value under a preset."""
+        values = {p.name: p.default for p in self.params}
+        values.update(self.preset(preset).values)
+        return values
+
+    def summary(self, hp: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str, int]]:
+        """Rows (layer, output shape, parameters) computed without Keras."""
+        return self.summarizer(hp, data)
+
+    def count_params(self, hp: dict[str, Any], data: dict[str, Any]) -> int:
+        """Total parameter count, computed from the schema alone."""
+        return sum(row[2] for row in self.summary(hp, data))
+
+    def build(self, hp: dict[str, Any], data: dict[str, Any]) -> Any:
+        """Build the network (imports Keras for Keras architectures)."""
+        module_name, func = self.builder.split(":")
+        return getattr(importlib.import_module(module_name), func)(hp, data)

@@ -1,0 +1,1 @@
+"""Bundled samples of MNIST, Fashion-MNIST and a text corpus."""

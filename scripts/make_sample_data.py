@@ -1,0 +1,73 @@
+"""Regenerate sample_data/ byte-identically from the full IDX files and the text corpus.
+
+    python scripts/make_sample_data.py --mnist ../shared/datasets/mnist \
+        --fashion ../shared/datasets/fashion-mnist --text ../shared/datasets/text/tinyshakespeare.txt
+
+Seeded, class-stratified subsets: 10% of each class of the training set (6,000 images)
+and of the test set (1,000), kept in their original order, gzipped with a fixed header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from tuiapp.data.idx import read_idx, write_idx
+from tuiapp.data.sources import FILES, _idx_files
+
+OUT = Path(__file__).resolve().parent.parent / "sample_data"
+SEED = 20261122
+TEXT_CHARS = 200_000
+
+
+def stratified(labels: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of `total` examples, each class in proportion to its share (largest remainders)."""
+    counts = np.bincount(labels, minlength=10)
+    exact = counts * total / len(labels)
+    take = np.floor(exact).astype(int)
+    for cls in np.argsort(-(exact - take), kind="stable")[: total - take.sum()]:
+        take[cls] += 1
+    chosen = [rng.choice(np.flatnonzero(labels == cls), size=take[cls], replace=False) for cls in range(10)]
+    return np.sort(np.concatenate(chosen))
+
+
+def cut(name: str, folder: Path, manifest: dict) -> None:
+    files = _idx_files(folder)
+    assert files, f"{folder}: IDX files not found"
+    rng = np.random.default_rng(SEED)
+    target = OUT / name
+    target.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for split, n in (("train", 6000), ("test", 1000)):
+        x, y = read_idx(files[f"x_{split}"]), read_idx(files[f"y_{split}"])
+        keep = stratified(y, n, rng)
+        write_idx(target / (FILES[f"x_{split}"] + ".gz"), x[keep])
+        write_idx(target / (FILES[f"y_{split}"] + ".gz"), y[keep])
+        sizes[split], sizes[f"{split}_of"] = n, len(y)
+    manifest[name] = sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mnist", type=Path, default=Path("../shared/datasets/mnist"))
+    parser.add_argument("--fashion", type=Path, default=Path("../shared/datasets/fashion-mnist"))
+    parser.add_argument("--text", type=Path, default=Path("../shared/datasets/text/tinyshakespeare.txt"))
+    args = parser.parse_args()
+    manifest: dict = {}
+    cut("mnist", args.mnist, manifest)
+    cut("fashion-mnist", args.fashion, manifest)
+    text = args.text.read_text(encoding="utf-8")
+    end = text.rfind("\n\n", 0, TEXT_CHARS) + 1  # end on a speech boundary
+    (OUT / "text").mkdir(parents=True, exist_ok=True)
+    (OUT / "text" / "shakespeare.txt").write_text(text[:end], encoding="utf-8")
+    manifest["text"] = {"file": "text/shakespeare.txt", "chars": end, "of": len(text),
+                        "origin": "the opening of tinyshakespeare.txt (public domain)"}
+    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    (OUT / "__init__.py").write_text('"""Bundled samples of MNIST, Fashion-MNIST and a text corpus."""\n')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""RunConfig: the one validated description of a run.
+
+The UI form edits it, ``--set key=value`` fills it, it is saved with the run, and a sweep
+varies it. Unknown keys and bad values are rejected field by field with the allowed range.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import models
+from models.spec import ParamError
+from tuiapp.data import DATASETS
+from tuiapp.errors import UserError
+
+DEVICES = ("cpu", "gpu", "auto")
+BACKENDS = ("tensorflow", "jax", "torch")
+SOURCES = ("auto", "full", "sample")
+
+
+class ConfigError(UserError):
+    """One or more fields of a RunConfig are invalid; `problems` lists them one per field."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass
+class RunConfig:
+    """Architecture, preset, hyperparameters, data set and source, device and backend."""
+
+    arch: str
+    preset: str | None = None
+    hp: dict[str, Any] = field(default_factory=dict)
+    data: str = ""
+    source: str = "auto"
+    data_dir: str | None = None
+    text: str | None = None
+    device: str = "cpu"
+    backend: str = "tensorflow"
+    name: str = ""
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def create(cls, arch: str, preset: str | None = None, sets: list[str] | tuple[str, ...] = (),
+               **overrides: Any) -> RunConfig:
+        """A config from an architecture's preset, `key=value` strings and typed overrides.
+
+        Raises ConfigError listing every bad field.
+        """
+        try:
+            architecture = models.get(arch)
+            hp = architecture.defaults(preset)
+            preset = architecture.preset(preset).name
+        except ParamError as exc:
+            raise ConfigError([str(exc)]) from None
+        config = cls(arch=arch, preset=preset, hp=hp, data=architecture.datasets[0])
+        problems: list[str] = []
+        top = {f.name for f in fields(cls)} - {"arch", "preset", "hp"}
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key in top:
+                setattr(config, key, value)
+            else:
+                config.hp[key] = value
+        for item in sets:
+            key, sep, text = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or not key:
+                problems.append(f"--set {item!r}: expected key=value, e.g. learning_rate=0.01")
+                continue
+            if key in top:
+                setattr(config, key, text.strip() or None)
+                continue
+            try:
+                config.hp[key] = architecture.param(key).parse(text)
+            except ParamError as exc:
+                problems.append(str(exc))
+        problems += config.problems()
+        if problems:
+            raise ConfigError(problems)
+        return config
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
+        """A config from its JSON form, rejecting unknown fields."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise ConfigError([f"unknown config field(s): {', '.join(sorted(unknown))}"])
+        if "arch" not in raw:
+            raise ConfigError(["config has no arch"])
+        config = cls(**raw)
+        problems = config.problems()
+        if problems:
+            raise ConfigError(problems)
+        return config
+
+    # -- validation -------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Every invalid field, one line each, saying what is allowed; empty if valid."""
+        try:
+            architecture = models.get(self.arch)
+        except ParamError as exc:
+            return [str(exc)]
+        problems = []
+        for name in self.hp:
+            if name not in {p.name for p in architecture.params}:
+                problems.append(f"{self.arch} has no hyperparameter {name!r}; known: "
+                                f"{', '.join(p.name for p in architecture.params)}")
+        for param in architecture.params:
+            if param.name not in self.hp:
+                self.hp[param.name] = param.default
+            try:
+                self.hp[param.name] = param.check(self.hp[param.name])
+            except ParamError as exc:
+                problems.append(str(exc))
+        for name, allowed in (("device", DEVICES), ("backend", BACKENDS), ("source", SOURCES)):
+            if getattr(self, name) not in allowed:
+                problems.append(f"{name}: {getattr(self, name)!r} is not allowed; expected one of {', '.join(allowed)}")
+        if self.data not in architecture.datasets:
+            known = ", ".join(architecture.datasets)
+            why = "" if self.data in DATASETS else f" (known data sets: {', '.join(DATASETS)})"
+            problems.append(f"data: {self.arch} cannot train on {self.data!r}; it accepts {known}{why}")
+        if not problems:
+            try:
+                architecture.summary(self.hp, self.data_info())
+            except ValueError as exc:
+                problems.append(str(exc))
+        return problems
+
+    # -- derived ----------------------------------------------------------------------
+    @property
+    def architecture(self) -> models.Architecture:
+        """The zoo entry this config builds."""
+        return models.get(self.arch)
+
+    def data_info(self) -> dict[str, Any]:
+        """Shapes the summary and the builder need (vocabulary size for text)."""
+        if self.data == "text":
+            from tuiapp.data.text import load_corpus
+
+            try:
+                corpus = load_corpus(self.text, self.hp["lowercase"], self.hp["keep_newlines"],
+                                     self.hp["min_char_freq"], self.hp["seq_length"])
+            except UserError:
+                return {"vocab_size": 60}
+            return {"vocab_size": len(corpus.vocab)}
+        return dict(models.IMAGE_INFO)
+
+    def summary(self) -> list[tuple[str, str, int]]:
+        """Layer, output shape and parameters of each layer, computed without Keras."""
+        return self.architecture.summary(self.hp, self.data_info())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Indented JSON, as saved in a run's folder."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def describe_changes(self) -> str:
+        """Hyperparameters that differ from the preset, as key=value (for run names and tables)."""
+        base = self.architecture.defaults(self.preset)
+        changed = [f"{k}={_fmt(v)}" for k, v in self.hp.items() if base.get(k) != v]
+        return " ".join(changed)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)

@@ -1,0 +1,1 @@
+"""The run engine: store, events, launching detached worker processes. Never imports Keras here."""

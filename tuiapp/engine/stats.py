@@ -1,0 +1,58 @@
+"""Statistics of weights and predictions, in NumPy, shared by the Keras and NumPy trainers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FULL_VALUES_LIMIT = 1000  # networks up to this many parameters send every weight
+
+
+def confusion(true: np.ndarray, pred: np.ndarray, n_classes: int) -> list[list[int]]:
+    """Confusion matrix: rows are true classes, columns predicted."""
+    flat = np.bincount(true.astype(np.int64) * n_classes + pred.astype(np.int64), minlength=n_classes * n_classes)
+    return flat.reshape(n_classes, n_classes).tolist()
+
+
+def weight_stats(
+    layers: list[tuple[str, list[tuple[str, np.ndarray]]]],
+    previous: dict[str, np.ndarray] | None = None,
+    dead: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Per weight array: shape, mean, std, min, max, fraction of zeros, mean change, dead units.
+
+    ``layers`` is [(layer name, [(weight name, array), ...]), ...]; ``previous`` maps
+    "layer/weight" to last epoch's array; ``dead`` maps a layer to its dead-unit count.
+    """
+    total = sum(w.size for _, weights in layers for _, w in weights)
+    rows = []
+    for layer, weights in layers:
+        for name, w in weights:
+            key = f"{layer}/{name}"
+            w64 = np.asarray(w, dtype=np.float64)
+            row: dict[str, Any] = {
+                "layer": layer, "weight": name, "shape": list(w.shape), "params": int(w.size),
+                "mean": float(w64.mean()) if w.size else 0.0, "std": float(w64.std()) if w.size else 0.0,
+                "min": float(w64.min()) if w.size else 0.0, "max": float(w64.max()) if w.size else 0.0,
+                "zeros": float(np.mean(np.abs(w64) < 1e-8)) if w.size else 0.0,
+            }
+            if previous is not None and key in previous and previous[key].shape == w.shape:
+                row["change"] = float(np.mean(np.abs(w64 - previous[key])))
+            if dead is not None and name == "kernel" and layer in dead:
+                row["dead_units"] = int(dead[layer])
+            if total <= FULL_VALUES_LIMIT:
+                row["values"] = w64.tolist()
+            rows.append(row)
+    return rows
+
+
+def snapshot(layers: list[tuple[str, list[tuple[str, np.ndarray]]]]) -> dict[str, np.ndarray]:
+    """Copies of the weights, to measure next epoch's change against."""
+    return {f"{layer}/{name}": np.array(w, dtype=np.float64) for layer, weights in layers for name, w in weights}
+
+
+def misclassified(true: np.ndarray, pred: np.ndarray, limit: int = 25) -> list[dict[str, int]]:
+    """The first `limit` wrong predictions: index, true class, predicted class."""
+    wrong = np.flatnonzero(true != pred)[:limit]
+    return [{"index": int(i), "true": int(true[i]), "pred": int(pred[i])} for i in wrong]
