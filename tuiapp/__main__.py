@@ -1,0 +1,5 @@
+"""python -m tuiapp"""
+
+from tuiapp.cli.app import main
+
+main()

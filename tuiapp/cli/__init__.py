@@ -1,0 +1,1 @@
+"""The headless CLI (typer): thin commands over the core. Never imports Textual or Keras itself."""

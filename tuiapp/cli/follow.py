@@ -1,0 +1,116 @@
+"""Following a run from the terminal: a progress bar and a line per epoch, or JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import typer
+
+from tuiapp.engine.events import EventTail
+from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
+
+POLL_S = 0.1
+STATUS_CHECK_S = 1.0
+
+
+def _epoch_line(event: dict, epochs: int) -> str:
+    parts = [f"epoch {event['epoch']}/{epochs}"]
+    for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc")):
+        if event.get(key) is not None:
+            parts.append(f"{label} {event[key]:.4f}")
+    if event.get("seconds") is not None:
+        parts.append(f"{event['seconds']:.1f}s")
+    if event.get("samples_per_s"):
+        parts.append(f"{event['samples_per_s']:,.0f} samples/s")
+    return "  ".join(parts)
+
+
+def follow(record: RunRecord, store: RunStore, as_json: bool) -> int:
+    """Print a run's progress until it ends; returns the exit code (0 finished, 1 otherwise)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    tail = EventTail(record.dir)
+    console = Console(stderr=False, highlight=False)
+    epochs = record.epochs
+    progress = None if as_json else Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(), console=console, transient=True,
+    )
+    task = None
+    ended: dict | None = None
+    last_check = 0.0
+    try:
+        if progress:
+            progress.start()
+            console.print(f"run [bold]{record.id}[/] ({record.arch}, preset {record.preset}) pid {record.pid}; "
+                          f"`tuiapp cancel {record.id}` stops it, Ctrl-C detaches")
+        while ended is None:
+            for event in tail.poll():
+                if as_json:
+                    sys.stdout.write(json.dumps({"run": record.id, **event}) + "\n")
+                    sys.stdout.flush()
+                kind = event["type"]
+                if kind == "status" and event["status"] not in ACTIVE:
+                    ended = event
+                elif progress is None:
+                    continue
+                elif kind == "data":
+                    console.print(f"data: {event['describe']}" + (f" ({event['note']})" if event.get("note") else ""))
+                elif kind == "model":
+                    console.print(f"model: {event['total']:,} parameters on {event['device']} ({event['backend']})")
+                elif kind == "batch":
+                    desc = f"epoch {event['epoch']}/{epochs}"
+                    info = f"loss {event['loss']:.4f}" + (f" acc {event['accuracy']:.3f}" if "accuracy" in event else "")
+                    if task is None:
+                        task = progress.add_task(desc, total=event["batches"], info=info)
+                    progress.update(task, description=desc, completed=event["batch"], total=event["batches"], info=info)
+                elif kind == "epoch":
+                    console.print(_epoch_line(event, epochs))
+                elif kind == "text":
+                    console.print(f"[dim]sample (epoch {event.get('epoch')}, T={event.get('temperature')}):[/] "
+                                  f"{event.get('sample', '')[:200]!r}")
+                elif kind == "log":
+                    console.print(event.get("message", ""))
+            if ended is None:
+                if time.time() - last_check > STATUS_CHECK_S:
+                    last_check = time.time()
+                    current = store.get(record.id)
+                    if current.status not in ACTIVE:
+                        for event in tail.poll():  # the last words, if any
+                            if event["type"] == "status" and event["status"] not in ACTIVE:
+                                ended = event
+                        ended = ended or {"type": "status", "status": current.status, "reason": current.error}
+                time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        if progress:
+            progress.stop()
+        typer.echo(f"\ndetached: run {record.id} keeps training. `tuiapp watch {record.id}` follows it again, "
+                   f"`tuiapp cancel {record.id}` stops it.", err=True)
+        return 130
+    finally:
+        if progress:
+            progress.stop()
+    final = store.get(record.id)
+    if as_json:
+        sys.stdout.write(json.dumps({"run": record.id, "type": "result", "status": final.status,
+                                     "reason": final.error, "metrics": final.metrics,
+                                     "epochs": final.epoch, "dir": str(final.dir)}) + "\n")
+    else:
+        _print_result(console, final)
+    return 0 if final.status == "finished" else 1
+
+
+def _print_result(console, record: RunRecord) -> None:
+    duration = f" in {record.duration:.1f}s" if record.duration else ""
+    if record.status == "finished":
+        metrics = record.metrics
+        bits = [f"{k.replace('_', ' ')} {v:.4f}" for k, v in metrics.items() if k.startswith("test_")]
+        console.print(f"[green bold]finished[/] {record.id}{duration}: " + ", ".join(bits))
+        console.print(f"`tuiapp show {record.id}` for curves, confusion matrix and weights")
+    else:
+        console.print(f"[red bold]{record.status}[/] {record.id}{duration}: {record.error or ''}")
+        if record.status in ("cancelled", "interrupted", "diverged", "failed"):
+            console.print(f"history and checkpoint kept in {record.dir}; `tuiapp resume {record.id}` continues it")

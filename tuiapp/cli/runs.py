@@ -1,0 +1,124 @@
+"""`tuiapp runs`, `show`, `cancel`, `export`, `delete`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tuiapp.errors import UserError
+
+
+def _fmt_time(ts: float | None) -> str:
+    return time.strftime("%m-%d %H:%M", time.localtime(ts)) if ts else "-"
+
+
+def _fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("runs")
+    def runs(
+        as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False,
+        status: Annotated[Optional[str], typer.Option("--status", help="Only runs with this status.")] = None,
+    ) -> None:
+        """List runs: id, status, pid, architecture, metrics."""
+        from rich.console import Console
+        from rich.text import Text
+
+        from tuiapp.engine.store import RunStore
+
+        records = [r for r in RunStore().list() if not status or r.status == status]
+        if as_json:
+            typer.echo(json.dumps([
+                {"id": r.id, "name": r.name, "status": r.status, "pid": r.pid, "arch": r.arch, "preset": r.preset,
+                 "epoch": r.epoch, "epochs": r.epochs, "metrics": r.metrics, "error": r.error,
+                 "created": r.created, "started": r.started, "ended": r.ended, "duration": r.duration,
+                 "data_source": r.data_source, "device": r.device, "dir": str(r.dir)} for r in records
+            ], indent=2))
+            return
+        if not records:
+            typer.echo("no runs yet; start one with `tuiapp train mlp`")
+            return
+        from tuiapp.views.render import plain_table
+
+        colours = {"finished": "green", "running": "cyan", "queued": "cyan", "cancelled": "yellow",
+                   "interrupted": "yellow", "failed": "red", "diverged": "red"}
+        cells = []
+        for r in records:
+            m = r.metrics
+            cells.append([
+                r.id, Text(r.status, style=colours.get(r.status, "")), str(r.pid or "-"), r.arch, r.preset or "-",
+                f"{r.epoch}/{r.epochs}", f"{m['val_accuracy']:.4f}" if m.get("val_accuracy") is not None else "-",
+                f"{m['test_accuracy']:.4f}" if m.get("test_accuracy") is not None else "-",
+                _fmt_duration(r.duration), _fmt_time(r.started or r.created),
+            ])
+        table = plain_table([(c, "right" if c in ("pid", "epoch", "val acc", "test acc") else "left") for c in
+                             ("id", "status", "pid", "arch", "preset", "epoch", "val acc", "test acc", "duration",
+                              "started")], cells, Console().width)
+        Console().print(table)
+
+    @app.command("show")
+    def show(
+        run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
+        epoch: Annotated[Optional[int], typer.Option("--epoch", help="Epoch of the confusion matrix and weights.")] = None,
+        step: Annotated[Optional[int], typer.Option("--step", help="Show backpropagation step N (tiny networks).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="The run's record and folded events as JSON.")] = False,
+    ) -> None:
+        """Config, curves, confusion matrix, weight table and misclassified images of a run."""
+        from tuiapp.cli.show import show_run
+
+        show_run(run, epoch, step, as_json)
+
+    @app.command("cancel")
+    def cancel(run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
+               wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until it has stopped.")] = True) -> None:
+        """Stop a run at the end of its current batch; history and checkpoint are kept."""
+        from tuiapp.engine import launch
+        from tuiapp.engine.store import RunStore
+
+        store = RunStore()
+        record = launch.cancel(run, store)
+        if wait:
+            record = launch.wait(record.id, store, timeout=120)
+            typer.echo(f"{record.id}: {record.status}" + (f" ({record.error})" if record.error else ""))
+        else:
+            typer.echo(f"{record.id}: cancel requested")
+
+    @app.command("delete")
+    def delete(run: Annotated[list[str], typer.Argument(help="Run ids.")],
+               yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False) -> None:
+        """Delete runs (their index rows and folders)."""
+        from tuiapp.engine.store import ACTIVE, RunStore
+
+        store = RunStore()
+        records = [store.get(r) for r in run]
+        for record in records:
+            if record.status in ACTIVE:
+                raise UserError(f"run {record.id} is {record.status}; cancel it before deleting it")
+        if not yes and not typer.confirm(f"delete {', '.join(r.id for r in records)}?", default=False):
+            raise typer.Exit(1)
+        for record in records:
+            store.delete(record.id)
+            typer.echo(f"deleted {record.id}")
+
+    @app.command("export")
+    def export(
+        run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
+        fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or tensorboard.")] = "csv",
+        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: here).")] = None,
+    ) -> None:
+        """Export a run's history: CSV files, one JSON document, or TensorBoard event files."""
+        from tuiapp.cli.export import export_run
+
+        for path in export_run(run, fmt, out or Path.cwd()):
+            typer.echo(str(path))

@@ -1,0 +1,81 @@
+"""`tuiapp train`, `resume` and `watch`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        arch: Annotated[str, typer.Argument(help="Architecture id (see `tuiapp models`).")],
+        preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="Book preset, e.g. A.")] = None,
+        set_: Annotated[Optional[list[str]], typer.Option(
+            "--set", "-s", help="Hyperparameter as key=value; repeat for more (e.g. --set learning_rate=0.01).")] = None,
+        epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs to train.")] = None,
+        batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b", help="Batch size.")] = None,
+        seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,
+        data: Annotated[Optional[str], typer.Option("--data", "-d", help="Data set: mnist, fashion-mnist, text, and, or, xor, linear.")] = None,
+        data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder with the full IDX files.")] = None,
+        source: Annotated[Optional[str], typer.Option("--source", help="auto, full or sample.")] = None,
+        text: Annotated[Optional[str], typer.Option("--text", help="UTF-8 text file for text models.")] = None,
+        device: Annotated[Optional[str], typer.Option("--device", help="cpu, gpu or auto.")] = None,
+        backend: Annotated[Optional[str], typer.Option("--backend", help="Keras backend: tensorflow, jax, torch.")] = None,
+        name: Annotated[Optional[str], typer.Option("--name", help="A name for the run.")] = None,
+        detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line; the last holds the final metrics.")] = False,
+    ) -> None:
+        """Train a network of the zoo in its own process and follow it (Ctrl-C detaches, the run goes on)."""
+        from tuiapp.cli.follow import follow
+        from tuiapp.config import RunConfig
+        from tuiapp.engine import launch
+        from tuiapp.engine.store import RunStore
+
+        overrides = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "data": data, "data_dir": data_dir,
+                     "source": source, "text": text, "device": device, "backend": backend, "name": name}
+        config = RunConfig.create(arch, preset, set_ or [], **overrides)
+        store = RunStore()
+        record = launch.start(config, store)
+        if detach:
+            if as_json:
+                import json
+
+                typer.echo(json.dumps({"run": record.id, "type": "started", "pid": record.pid, "dir": str(record.dir)}))
+            else:
+                typer.echo(f"started {record.id} (pid {record.pid}); `tuiapp watch {record.id}` follows it, "
+                           f"`tuiapp cancel {record.id}` stops it")
+            return
+        raise typer.Exit(follow(record, store, as_json))
+
+    @app.command("resume")
+    def resume(
+        run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
+        epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Train up to this many epochs in all.")] = None,
+        detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+    ) -> None:
+        """Continue a cancelled, interrupted, failed or diverged run from its last completed epoch."""
+        from tuiapp.cli.follow import follow
+        from tuiapp.engine import launch
+        from tuiapp.engine.store import RunStore
+
+        store = RunStore()
+        record = launch.resume(run, store, epochs)
+        if detach:
+            typer.echo(f"resumed {record.id} (pid {record.pid})")
+            return
+        raise typer.Exit(follow(record, store, as_json))
+
+    @app.command("watch")
+    def watch(
+        run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
+        as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+    ) -> None:
+        """Follow a run (started here, from another terminal or by the UI) until it ends."""
+        from tuiapp.cli.follow import follow
+        from tuiapp.engine.store import RunStore
+
+        store = RunStore()
+        raise typer.Exit(follow(store.get(run), store, as_json))

@@ -1,0 +1,23 @@
+"""Opening the terminal UI from the CLI."""
+
+from __future__ import annotations
+
+import typer
+
+
+def open_ui(mouse: bool = True) -> None:
+    """Start the Textual app if it is installed in this version; otherwise say what to use instead."""
+    try:
+        from tuiapp.ui.app import make_app
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("tuiapp.ui"):
+            typer.echo(
+                "The terminal UI is not built yet in this version. Everything works headless meanwhile:\n"
+                "  tuiapp models            list the networks\n"
+                "  tuiapp train mlp         train one (see tuiapp train -h)\n"
+                "  tuiapp runs / show RUN   browse and inspect runs\n"
+                "  tuiapp -h                all commands"
+            )
+            raise typer.Exit(0) from None
+        raise
+    make_app().run(mouse=mouse)

@@ -1,0 +1,221 @@
+"""Rich renderables of a run: curves, confusion matrix, weight table, images, summary."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+SHADES = " .:-=+*#%@"
+
+
+def no_color() -> bool:
+    """Whether the user asked for no colour (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def downsample(values: Sequence[float], limit: int) -> tuple[list[int], list[float]]:
+    """At most `limit` points (bucket means), with their original x positions, for smooth long runs."""
+    n = len(values)
+    if n <= limit:
+        return list(range(1, n + 1)), list(values)
+    edges = np.linspace(0, n, limit + 1).astype(int)
+    arr = np.asarray(values, dtype=float)
+    xs = [int((a + b) / 2) + 1 for a, b in zip(edges[:-1], edges[1:])]
+    ys = [float(np.nanmean(arr[a:b])) for a, b in zip(edges[:-1], edges[1:])]
+    return xs, ys
+
+
+def smooth(values: Sequence[float], weight: float = 0.8) -> list[float]:
+    """Exponential moving average (debiased), as TensorBoard smooths a noisy batch curve."""
+    out, avg = [], 0.0
+    for i, value in enumerate(values, start=1):
+        avg = weight * avg + (1 - weight) * value
+        out.append(avg / (1 - weight**i))
+    return out
+
+
+def line_chart(series: dict[str, tuple[Sequence[float], Sequence[float]]], width: int, height: int,
+               title: str = "", xlabel: str = "epoch", ylabel: str = "") -> str:
+    """A plotext line chart as a string (ANSI colours unless NO_COLOR)."""
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.plotsize(max(width, 20), max(height, 6))
+    plt.theme("clear" if no_color() else "pro")
+    if title:
+        plt.title(title)
+    plt.xlabel(xlabel)
+    plt.ylabel(ylabel)
+    drawn = False
+    for label, (xs, ys) in series.items():
+        pairs = [(x, y) for x, y in zip(xs, ys) if y is not None and np.isfinite(y)]
+        if pairs:
+            plt.plot([p[0] for p in pairs], [p[1] for p in pairs], label=label, marker="braille")
+            drawn = True
+    if not drawn:
+        return f"{title}: no data yet"
+    return plt.build()
+
+
+def curves(state: Any, metric: str, width: int = 78, height: int = 14) -> str:
+    """Train (per batch, smoothed; per epoch) and validation curves of `loss` or `accuracy`."""
+    series: dict[str, tuple[Sequence[float], Sequence[float]]] = {}
+    batches = [b for b in state.batches if b.get(metric) is not None]
+    if batches:
+        xs = [b["epoch"] - 1 + b["batch"] / max(b["batches"], 1) for b in batches]
+        ys = smooth([b[metric] for b in batches])
+        idx, _ = downsample(ys, 400)
+        series[f"train {metric} (batches, smoothed)"] = ([xs[i - 1] for i in idx], [ys[i - 1] for i in idx])
+    epochs = state.epochs
+    if epochs:
+        xs = [e["epoch"] for e in epochs]
+        series[f"train {metric}"] = (xs, [e.get(metric) for e in epochs])
+        series[f"validation {metric}"] = (xs, [e.get(f"val_{metric}") for e in epochs])
+    return line_chart(series, width, height, title=metric, xlabel="epoch", ylabel=metric)
+
+
+def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "") -> Table:
+    """Confusion matrix with shaded cells, per-class recall and totals."""
+    m = np.asarray(matrix)
+    short = [label if len(label) <= 7 else label[:6] + "." for label in labels]
+    table = Table(title=title or None, show_lines=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("true \\ pred", justify="right", no_wrap=True)
+    for label in short:
+        table.add_column(label, justify="right", no_wrap=True)
+    table.add_column("recall", justify="right")
+    table.add_column("total", justify="right")
+    peak = max(int(m.max()), 1)
+    for i, label in enumerate(short):
+        cells = []
+        for j in range(len(labels)):
+            value = int(m[i, j])
+            if no_color():
+                style = "bold" if i == j else ""
+            elif value == 0:
+                style = "dim"
+            else:
+                level = int(40 + 180 * value / peak)
+                hue = f"rgb(0,{level},{min(255, level + 30)})" if i == j else f"rgb({level},{level // 4},0)"
+                style = f"bold white on {hue}"
+            cells.append(Text(str(value), style=style))
+        total = int(m[i].sum())
+        recall = f"{m[i, i] / total:.0%}" if total else "-"
+        table.add_row(label, *cells, recall, str(total))
+    accuracy = np.trace(m) / max(m.sum(), 1)
+    table.add_row("total", *[str(int(v)) for v in m.sum(axis=0)], f"{accuracy:.1%}", str(int(m.sum())))
+    return table
+
+
+def weights_table(layers: list[dict[str, Any]], previous: list[dict[str, Any]] | None = None) -> Table:
+    """Per weight array: shape, parameters, mean, std, min, max, zeros, dead units, change."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name, justify in (("layer", "left"), ("weight", "left"), ("shape", "left"), ("params", "right"),
+                          ("mean", "right"), ("std", "right"), ("min", "right"), ("max", "right"),
+                          ("zeros", "right"), ("dead", "right"), ("change", "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for row in layers:
+        dead = row.get("dead_units")
+        table.add_row(
+            row["layer"], row["weight"], "x".join(map(str, row["shape"])), f"{row['params']:,}",
+            f"{row['mean']:+.4f}", f"{row['std']:.4f}", f"{row['min']:+.3f}", f"{row['max']:+.3f}",
+            f"{row['zeros']:.1%}", "-" if dead is None else str(dead),
+            "-" if row.get("change") is None else f"{row['change']:.2e}",
+        )
+    return table
+
+
+def weight_values(layers: list[dict[str, Any]]) -> Table:
+    """Every number of a tiny network's weights."""
+    table = Table(box=None, header_style="bold")
+    table.add_column("layer/weight")
+    table.add_column("values")
+    for row in layers:
+        if "values" in row:
+            values = np.asarray(row["values"], dtype=float)
+            table.add_row(f"{row['layer']}/{row['weight']}", np.array2string(values, precision=5, suppress_small=True))
+    return table
+
+
+def image_cells(image: np.ndarray, scale: int = 2, color: bool = True) -> list[Text]:
+    """One 28x28 image as lines of text: half-block colour cells, or shade characters without colour."""
+    img = np.asarray(image, dtype=float)
+    h, w = img.shape
+    img = img[: h - h % scale, : w - w % scale].reshape(h // scale, scale, w // scale, scale).mean(axis=(1, 3))
+    if img.shape[0] % 2:
+        img = np.vstack([img, np.zeros((1, img.shape[1]))])
+    lines = []
+    for top, bottom in zip(img[0::2], img[1::2]):
+        line = Text()
+        if not color or no_color():
+            for a, b in zip(top, bottom):
+                line.append(SHADES[min(int((a + b) / 2 / 256 * len(SHADES)), len(SHADES) - 1)])
+        else:
+            for a, b in zip(top, bottom):
+                line.append("▀", style=f"rgb({int(a)},{int(a)},{int(a)}) on rgb({int(b)},{int(b)},{int(b)})")
+        lines.append(line)
+    return lines
+
+
+def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], columns: int = 5, color: bool = True) -> Group:
+    """A grid of small images (5x5 usually) with a caption under each; `color` False draws shades."""
+    rows = []
+    width = 14
+    for start in range(0, len(images), columns):
+        chunk = list(zip(images[start : start + columns], captions[start : start + columns]))
+        cells = [image_cells(img, color=color) for img, _ in chunk]
+        for line_no in range(len(cells[0])):
+            line = Text()
+            for c in cells:
+                line.append_text(c[line_no])
+                line.append("  ")
+            rows.append(line)
+        caption = Text()
+        for _, cap in chunk:
+            caption.append(cap[:width].ljust(width + 2), style="bold")
+        rows.append(caption)
+    return Group(*rows)
+
+
+def summary_table(rows: list[tuple[str, str, int]] | list[dict[str, Any]], total: int | None = None) -> Table:
+    """Model summary: layer, output shape, parameters, and the total."""
+    table = Table(box=None, header_style="bold")
+    table.add_column("layer")
+    table.add_column("output shape")
+    table.add_column("params", justify="right")
+    count = 0
+    for row in rows:
+        if isinstance(row, dict):
+            name, shape, params = f"{row['layer']} ({row['type']})", row["output_shape"], row["params"]
+        else:
+            name, shape, params = row
+        table.add_row(name, shape, f"{params:,}")
+        count += params
+    table.add_row("total", "", f"{total if total is not None else count:,}", style="bold")
+    return table
+
+
+def plain_table(columns: list[tuple[str, str]], rows: list[list[Any]], width: int = 80) -> Table:
+    """A borderless table that fits `width`: columns keep their content's width, the last one is cut.
+
+    ``columns`` is [(name, justify)]; cells may be str or rich Text.
+    """
+    def plain(cell: Any) -> str:
+        return cell.plain if isinstance(cell, Text) else str(cell)
+
+    widths = [max([len(name)] + [len(plain(row[i])) for row in rows]) for i, (name, _) in enumerate(columns)]
+    room = max(8, width - sum(widths[:-1]) - 2 * (len(columns) - 1))
+    widths[-1] = min(widths[-1], room)
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=False)
+    for (name, justify), size in zip(columns, widths):
+        table.add_column(name, justify=justify, no_wrap=True, width=size, overflow="ellipsis")
+    for row in rows:
+        last = plain(row[-1])
+        if len(last) > widths[-1]:
+            row = [*row[:-1], last[: widths[-1] - 1] + "…"]
+        table.add_row(*row)
+    return table
