@@ -107,7 +107,9 @@ def _print_result(console, record: RunRecord) -> None:
     duration = f" in {record.duration:.1f}s" if record.duration else ""
     if record.status == "finished":
         metrics = record.metrics
-        bits = [f"{k.replace('_', ' ')} {v:.4f}" for k, v in metrics.items() if k.startswith("test_")]
+        shown = {k: v for k, v in metrics.items() if k.startswith("test_")} or metrics
+        bits = [f"{k.replace('_', ' ')} {v:.4f}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
+                for k, v in shown.items()]
         console.print(f"[green bold]finished[/] {record.id}{duration}: " + ", ".join(bits))
         console.print(f"`tuiapp show {record.id}` for curves, confusion matrix and weights")
     else:

@@ -1,0 +1,1 @@
+"""Networks written in NumPy only: backpropagation by hand, finite differences, perceptron."""
