@@ -34,11 +34,11 @@ def stratified(labels: np.ndarray, total: int, rng: np.random.Generator) -> np.n
     return np.sort(np.concatenate(chosen))
 
 
-def cut(name: str, folder: Path, manifest: dict) -> None:
+def cut(name: str, folder: Path, manifest: dict, out: Path) -> None:
     files = _idx_files(folder)
     assert files, f"{folder}: IDX files not found"
     rng = np.random.default_rng(SEED)
-    target = OUT / name
+    target = out / name
     target.mkdir(parents=True, exist_ok=True)
     sizes = {}
     for split, n in (("train", 6000), ("test", 1000)):
@@ -55,18 +55,20 @@ def main() -> None:
     parser.add_argument("--mnist", type=Path, default=Path("../shared/datasets/mnist"))
     parser.add_argument("--fashion", type=Path, default=Path("../shared/datasets/fashion-mnist"))
     parser.add_argument("--text", type=Path, default=Path("../shared/datasets/text/tinyshakespeare.txt"))
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write (default: sample_data/)")
     args = parser.parse_args()
+    out = args.out
     manifest: dict = {}
-    cut("mnist", args.mnist, manifest)
-    cut("fashion-mnist", args.fashion, manifest)
+    cut("mnist", args.mnist, manifest, out)
+    cut("fashion-mnist", args.fashion, manifest, out)
     text = args.text.read_text(encoding="utf-8")
     end = text.rfind("\n\n", 0, TEXT_CHARS) + 1  # end on a speech boundary
-    (OUT / "text").mkdir(parents=True, exist_ok=True)
-    (OUT / "text" / "shakespeare.txt").write_text(text[:end], encoding="utf-8")
+    (out / "text").mkdir(parents=True, exist_ok=True)
+    (out / "text" / "shakespeare.txt").write_text(text[:end], encoding="utf-8")
     manifest["text"] = {"file": "text/shakespeare.txt", "chars": end, "of": len(text),
                         "origin": "the opening of tinyshakespeare.txt (public domain)"}
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    (OUT / "__init__.py").write_text('"""Bundled samples of MNIST, Fashion-MNIST and a text corpus."""\n')
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    (out / "__init__.py").write_text('"""Bundled samples of MNIST, Fashion-MNIST and a text corpus."""\n')
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def main() -> None:
     from tuiapp.config import ConfigError
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code here rather than raising
     except ConfigError as exc:
         for problem in exc.problems:
             fail(problem)
@@ -85,4 +85,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

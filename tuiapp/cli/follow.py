@@ -8,7 +8,7 @@ import time
 
 import typer
 
-from tuiapp.engine.events import EventTail
+from tuiapp.engine.events import EventTail, latest_attempt_offset
 from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
 
 POLL_S = 0.1
@@ -27,12 +27,17 @@ def _epoch_line(event: dict, epochs: int) -> str:
     return "  ".join(parts)
 
 
-def follow(record: RunRecord, store: RunStore, as_json: bool) -> int:
-    """Print a run's progress until it ends; returns the exit code (0 finished, 1 otherwise)."""
+def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None = None) -> int:
+    """Print a run's progress until it ends; returns the exit code (0 finished, 1 otherwise).
+
+    Reading starts at `offset`, by default at the newest attempt (a resumed run's last start).
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    tail = EventTail(record.dir)
+    if offset is None:
+        offset = latest_attempt_offset(record.dir / "events.jsonl")
+    tail = EventTail(record.dir, offset)
     console = Console(stderr=False, highlight=False)
     epochs = record.epochs
     progress = None if as_json else Progress(

@@ -62,11 +62,13 @@ def register(app: typer.Typer) -> None:
         from tuiapp.engine.store import RunStore
 
         store = RunStore()
+        before = store.get(run)
+        size = (before.dir / "events.jsonl").stat().st_size if (before.dir / "events.jsonl").exists() else 0
         record = launch.resume(run, store, epochs)
         if detach:
             typer.echo(f"resumed {record.id} (pid {record.pid})")
             return
-        raise typer.Exit(follow(record, store, as_json))
+        raise typer.Exit(follow(record, store, as_json, offset=size))
 
     @app.command("watch")
     def watch(

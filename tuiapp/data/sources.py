@@ -24,6 +24,7 @@ FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 FULL_SIZES = {"train": 60000, "test": 10000}
+DEBIAN_DIR = Path("/usr/share/datasets")  # Debian's dataset-fashion-mnist installs here
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def local_sources(dataset: str, data_dir: str | None = None) -> list[Source]:
     if data_dir:
         places.append((Path(data_dir).expanduser(), "data-dir"))
     places.append((keras_cache(), "keras-cache"))
-    places.append((Path("/usr/share/datasets"), "debian"))
+    places.append((DEBIAN_DIR, "debian"))
     found = []
     for folder, origin in places:
         source = _full_source(dataset, folder, origin)
@@ -137,7 +138,7 @@ def resolve(dataset: str, data_dir: str | None = None, want: str = "auto") -> So
         return found[0]
     if want == "full":
         raise DataError(
-            f"no full copy of {dataset} found (looked in TUIAPP_DATA_DIR, {keras_cache()}, /usr/share/datasets); "
+            f"no full copy of {dataset} found (looked in TUIAPP_DATA_DIR, {keras_cache()}, {DEBIAN_DIR}); "
             "pass --data-dir or use the bundled sample"
         )
     return sample_source(dataset)

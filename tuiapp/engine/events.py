@@ -71,12 +71,26 @@ def read_events(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[dic
     return events, offset + end
 
 
+def latest_attempt_offset(path: str | os.PathLike[str]) -> int:
+    """Byte offset of the newest 'running' status event: where the current (resumed) attempt begins."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return 0
+    start, offset = 0, 0
+    for line in data.splitlines(keepends=True):
+        if b'"type":"status"' in line and b'"status":"running"' in line:
+            start = offset
+        offset += len(line)
+    return start
+
+
 class EventTail:
     """Follows one run's events: each poll() returns what was appended since the last."""
 
-    def __init__(self, run_dir: str | os.PathLike[str]):
+    def __init__(self, run_dir: str | os.PathLike[str], offset: int = 0):
         self.path = Path(run_dir) / EVENTS_FILE
-        self.offset = 0
+        self.offset = offset
 
     def poll(self) -> list[dict[str, Any]]:
         """New complete events."""
