@@ -7,6 +7,7 @@ varies it. Unknown keys and bad values are rejected field by field with the allo
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -80,6 +81,10 @@ class RunConfig:
                 config.hp[key] = architecture.param(key).parse(text)
             except ParamError as exc:
                 problems.append(str(exc))
+        for key in ("data_dir", "text"):  # the run's process works in its own folder: keep paths absolute
+            value = getattr(config, key)
+            if value:
+                setattr(config, key, os.path.abspath(os.path.expanduser(value)))
         problems += config.problems()
         if problems:
             raise ConfigError(problems)
