@@ -46,6 +46,7 @@ def _register() -> None:
 
     zoo.register(app)
     train.register(app)
+    train.register_step(app)
     runs.register(app)
     app.add_typer(data.data_app, name="data")
 

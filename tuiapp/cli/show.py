@@ -95,6 +95,11 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> No
             console.print(f"[bold]first {len(items)} misclassified test images[/] (true -> predicted)")
             console.print(render.image_grid(images, [f"{labels[i['true']]}->{labels[i['pred']]}" for i in items],
                                             color=console.color_system is not None))
+    agree = state.extra.get("agree")
+    if agree:
+        console.print(render.agree_table(agree["rows"], f"weights agree after {agree['epochs']} epochs ({agree['twin']})"))
+    for line in state.logs[-6:]:
+        console.print(line)
     for sample in state.texts[-4:]:
         console.print(f"[bold]epoch {sample.get('epoch')}, T={sample.get('temperature')}[/]: {sample.get('sample')!r}")
 

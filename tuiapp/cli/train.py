@@ -81,3 +81,38 @@ def register(app: typer.Typer) -> None:
 
         store = RunStore()
         raise typer.Exit(follow(store.get(run), store, as_json))
+
+
+def register_step(app: typer.Typer) -> None:
+    @app.command("step")
+    def step(
+        arch: Annotated[str, typer.Argument(help="A tiny network: neuron, perceptron, xor-mlp, fd-mlp, linear-fd.")],
+        steps: Annotated[int, typer.Option("--steps", "-n", help="How many steps to show.")] = 1,
+        preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="Preset.")] = None,
+        set_: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="Hyperparameter as key=value.")] = None,
+        data: Annotated[Optional[str], typer.Option("--data", "-d", help="Toy data set (and, or, xor, linear).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Each step as a JSON line.")] = False,
+    ) -> None:
+        """Backpropagation made visible: the first N training steps of a tiny network, number by number."""
+        import json
+
+        from rich.console import Console
+
+        from tuiapp.config import RunConfig
+        from tuiapp.engine.steps import step_records
+        from tuiapp.errors import UserError
+        from tuiapp.views.steps import step_view
+
+        if steps < 1:
+            raise UserError(f"--steps {steps}: give at least 1")
+        config = RunConfig.create(arch, preset, set_ or [], data=data)
+        console = Console(highlight=False)
+        losses: list[float] = []
+        for record in step_records(config, steps):
+            if record.get("loss") is not None:
+                losses.append(record["loss"])
+            if as_json:
+                typer.echo(json.dumps(record))
+            else:
+                console.print(step_view(record, losses))
+                console.print()

@@ -94,7 +94,7 @@ def train_toy(ctx: RunContext) -> None:
                 if config.data != "linear":
                     row["accuracy"] = float(np.mean(preds.argmax(axis=1) == np.asarray(y).argmax(axis=1)))
                 ctx.emit("log", message=f"step {step}: loss {record['loss']:.6f}, predictions "
-                                        f"{np.array2string(preds, precision=3, suppress_small=True)}")
+                                        f"{np.array2string(preds.ravel() if preds.shape[1] == 1 else preds, precision=3, suppress_small=True, max_line_width=200)}".replace(chr(10), ""))
                 ctx.mark_epoch(epoch, row)
     if config.arch == "perceptron":
         msg = (f"did not converge after {hp['epochs']} epochs: {config.data.upper()} is not linearly separable, "
@@ -114,11 +114,35 @@ def train_toy(ctx: RunContext) -> None:
             pred = (probe @ final[0] + final[1]).ravel()
         metrics.update({"predict_5": float(pred[0]), "predict_6": float(pred[1])})
         ctx.emit("log", message=f"predictions: x = 5 -> {pred[0]:.4f}, x = 6 -> {pred[1]:.4f}")
+        if config.arch == "fd-mlp":
+            rows = keras_twin_rows(final, x, y, hp)
+            ctx.emit("agree", rows=rows, epochs=hp["epochs"], twin="Keras: Dense(3, relu), Dense(1), SGD, MSE")
+            metrics["max_weight_difference"] = max(abs(r["difference"]) for r in rows)
     elif last is not None:
         preds = np.asarray(last["layers"][-1]["a"])
         metrics["accuracy"] = float(np.mean(preds.argmax(axis=1) == np.asarray(y).argmax(axis=1)))
     ctx.emit("test", **{f"test_{k}": v for k, v in metrics.items() if v is not None})
     ctx.finish("finished", metrics=metrics)
+
+
+def keras_twin_rows(scratch: list[np.ndarray], x: np.ndarray, y: np.ndarray, hp: dict[str, Any]) -> list[dict]:
+    """Train the Keras twin of the 1-3-1 net from the same start; compare every weight."""
+    import keras
+
+    from models.scratch.toynets import build_fd_mlp_keras
+
+    keras.utils.set_random_seed(hp["seed"])
+    model = build_fd_mlp_keras(hp["learning_rate"])
+    model.fit(x.astype(np.float32), y.astype(np.float32), batch_size=hp["batch_size"], epochs=hp["epochs"],
+              shuffle=False, verbose=0)
+    rows = []
+    names = ["hidden/kernel", "hidden/bias", "output/kernel", "output/bias"]
+    for name, ours, theirs in zip(names, scratch, model.get_weights()):
+        for index in np.ndindex(np.shape(ours)):
+            a, b = float(np.asarray(ours)[index]), float(np.asarray(theirs)[index])
+            rows.append({"layer": name.split("/")[0], "weight": f"{name.split('/')[1]}[{','.join(map(str, index))}]",
+                         "scratch": a, "keras": b, "difference": a - b})
+    return rows
 
 
 def train_scratch_mlp(ctx: RunContext) -> None:

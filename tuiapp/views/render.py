@@ -219,3 +219,14 @@ def plain_table(columns: list[tuple[str, str]], rows: list[list[Any]], width: in
             row = [*row[:-1], last[: widths[-1] - 1] + "…"]
         table.add_row(*row)
     return table
+
+
+def agree_table(rows: list[dict[str, Any]], title: str = "") -> Table:
+    """The "weights agree" table: layer, weight, scratch value, Keras value, difference."""
+    table = Table(title=title or None, box=None, header_style="bold", title_justify="left")
+    for col in ("layer", "weight", "scratch", "keras", "difference"):
+        table.add_column(col, justify="left" if col in ("layer", "weight") else "right")
+    for row in rows:
+        table.add_row(row["layer"], row["weight"], f"{row['scratch']:+.6f}", f"{row['keras']:+.6f}",
+                      f"{row['difference']:+.2e}")
+    return table
