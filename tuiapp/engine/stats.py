@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 FULL_VALUES_LIMIT = 1000  # networks up to this many parameters send every weight
+HIST_BINS = 20
+GRID_SHAPE = (16, 32)  # kernels are sent as block means on at most this grid
 
 
 def confusion(true: np.ndarray, pred: np.ndarray, n_classes: int) -> list[list[int]]:
@@ -43,6 +45,11 @@ def weight_stats(
                 row["dead_units"] = int(dead[layer])
             if total <= FULL_VALUES_LIMIT:
                 row["values"] = w64.tolist()
+            if w.size > 1:
+                counts, edges = np.histogram(w64, bins=HIST_BINS)
+                row["hist"] = {"counts": counts.tolist(), "edges": [float(e) for e in edges]}
+            if name == "kernel" and w.ndim >= 2:
+                row["grid"] = kernel_grid(w64)
             rows.append(row)
     return rows
 
@@ -56,3 +63,11 @@ def misclassified(true: np.ndarray, pred: np.ndarray, limit: int = 25) -> list[d
     """The first `limit` wrong predictions: index, true class, predicted class."""
     wrong = np.flatnonzero(true != pred)[:limit]
     return [{"index": int(i), "true": int(true[i]), "pred": int(pred[i])} for i in wrong]
+
+
+def kernel_grid(kernel: np.ndarray) -> list[list[float]]:
+    """A kernel as a small 2-D grid of block means (inputs down, units across) for a shaded picture."""
+    k = kernel.reshape(-1, kernel.shape[-1])
+    rows = np.array_split(np.arange(k.shape[0]), min(GRID_SHAPE[0], k.shape[0]))
+    cols = np.array_split(np.arange(k.shape[1]), min(GRID_SHAPE[1], k.shape[1]))
+    return [[round(float(k[np.ix_(r, c)].mean()), 6) for c in cols] for r in rows]

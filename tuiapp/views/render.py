@@ -230,3 +230,61 @@ def agree_table(rows: list[dict[str, Any]], title: str = "") -> Table:
         table.add_row(row["layer"], row["weight"], f"{row['scratch']:+.6f}", f"{row['keras']:+.6f}",
                       f"{row['difference']:+.2e}")
     return table
+
+
+def kernel_picture(grid: list[list[float]], color: bool = True) -> Text:
+    """A kernel grid shaded by value: blue negative, red positive (or shade characters)."""
+    arr = np.asarray(grid, dtype=float)
+    peak = float(np.max(np.abs(arr))) or 1.0
+    text = Text()
+    for row in arr:
+        for value in row:
+            level = min(abs(value) / peak, 1.0)
+            if color:
+                shade = int(40 + 215 * level)
+                style = f"on rgb({shade},40,40)" if value >= 0 else f"on rgb(40,40,{shade})"
+                text.append("  ", style=style)
+            else:
+                char = SHADES[min(int(level * len(SHADES)), len(SHADES) - 1)]
+                text.append(char * 2)
+        text.append("\n")
+    text.append(f"block means, colour scale ±{peak:.3g}" + ("" if color else " (denser = larger |w|)"), style="dim")
+    return text
+
+
+def histogram(hist: dict[str, list[float]], width: int = 40) -> Text:
+    """A horizontal bar histogram of weight values."""
+    counts, edges = hist["counts"], hist["edges"]
+    peak = max(counts) or 1
+    text = Text()
+    for count, low, high in zip(counts, edges[:-1], edges[1:]):
+        bar = "█" * max(int(width * count / peak), 1 if count else 0)
+        text.append(f"{low:+.3f}..{high:+.3f} ", style="dim")
+        text.append(bar)
+        text.append(f" {count}\n")
+    return text
+
+
+def text_timeline(samples: list[dict[str, Any]], epochs: list[dict[str, Any]], limit: int = 12) -> Group:
+    """Generated samples, newest first, each with epoch, temperature and validation loss;
+    characters that differ from the previous epoch's sample at the same temperature are highlighted."""
+    val_loss = {e["epoch"]: e.get("val_loss") for e in epochs}
+    previous: dict[Any, str] = {}
+    marked = []
+    for sample in samples:
+        key = sample.get("temperature")
+        text, before = sample.get("sample", ""), previous.get(key, "")
+        body = Text()
+        for i, ch in enumerate(text):
+            same = i < len(before) and before[i] == ch
+            body.append(ch, style="" if same or not before else "bold yellow")
+        previous[key] = text
+        marked.append((sample, body))
+    parts: list[Any] = []
+    for sample, body in reversed(marked[-limit:]):
+        loss = val_loss.get(sample.get("epoch"))
+        head = f"epoch {sample.get('epoch')}" + (f", step {sample['step']}" if sample.get("step") else "") + \
+               f", T={sample.get('temperature')}" + (f", val loss {loss:.3f}" if loss is not None else "")
+        parts.append(Text(head, style="bold"))
+        parts.append(body)
+    return Group(*parts) if parts else Group(Text("no samples yet", style="dim"))

@@ -1,0 +1,1 @@
+"""The terminal UI (Textual). Thin over the core; never imports TensorFlow."""

@@ -1,0 +1,93 @@
+"""The Textual app: `make_app()` is used by `tuiapp` and by the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from tuiapp.engine.store import ACTIVE, RunStore
+from tuiapp.ui.screens.modals import ErrorModal, QuitModal
+
+
+class TuiApp(App[None]):
+    """Pick a network, edit it, launch it, watch it learn, browse and compare runs."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tuiapp"
+    SUB_TITLE = "neural network experiment explorer"
+    BINDINGS = [
+        Binding("l", "launch", "Launch"),
+        Binding("r", "runs", "Runs"),
+        Binding("q", "quit_app", "Quit"),
+        Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, store: RunStore | None = None, start: str = "launch"):
+        super().__init__()
+        self.store = store or RunStore()
+        self.start = start
+
+    def on_mount(self) -> None:
+        from tuiapp.ui.screens.launch import LaunchScreen
+        from tuiapp.ui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen() if self.start == "runs" else LaunchScreen())
+
+    # -- navigation ------------------------------------------------------------------
+    def action_launch(self) -> None:
+        """Open the launch screen."""
+        from tuiapp.ui.screens.launch import LaunchScreen
+
+        self.push_screen(LaunchScreen())
+
+    def action_runs(self) -> None:
+        """Open the runs browser."""
+        from tuiapp.ui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen())
+
+    def open_run(self, run_id: str) -> None:
+        """Open a run's dashboard (live when it is still running)."""
+        from tuiapp.ui.screens.run import RunScreen
+
+        try:
+            self.push_screen(RunScreen(run_id, self.store))
+        except Exception as exc:  # a broken run folder must not take the app down
+            self.show_error(f"Cannot open run {run_id}", str(exc))
+
+    def show_error(self, title: str, message: str) -> None:
+        """The one place errors are shown."""
+        self.push_screen(ErrorModal(title, message))
+
+    # -- quitting --------------------------------------------------------------------
+    def running_runs(self) -> list[str]:
+        """Ids of runs that are still queued or running."""
+        return [r.id for r in self.store.list() if r.status in ACTIVE]
+
+    def action_quit_app(self) -> None:
+        """Quit; ask first when runs are training (they are left running by default)."""
+        running = self.running_runs()
+        if not running:
+            self.exit()
+            return
+
+        def decided(choice: str | None) -> None:
+            if choice == "cancel":
+                from tuiapp.engine import launch
+
+                for run_id in running:
+                    try:
+                        launch.cancel(run_id, self.store)
+                    except Exception:
+                        pass
+            if choice in ("leave", "cancel"):
+                self.exit()
+
+        self.push_screen(QuitModal(running), decided)
+
+
+def make_app(home: str | Path | None = None, start: str = "launch") -> TuiApp:
+    """The app over the run store in `home` (default: TUIAPP_HOME or the user's data dir)."""
+    return TuiApp(RunStore(home) if home else None, start=start)

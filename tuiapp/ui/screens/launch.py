@@ -1,0 +1,225 @@
+"""LaunchScreen: pick an architecture and preset, edit hyperparameters, data and device, start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+import models
+from tuiapp.config import ConfigError, RunConfig
+from tuiapp.errors import UserError
+from tuiapp.ui.widgets.form import HyperparamForm
+
+FAMILY_TITLES = {"toy": "Toys", "scratch": "From scratch (NumPy)", "mlp": "Multilayer perceptrons",
+                 "cnn": "Convolutional", "rnn": "Recurrent", "text": "Text"}
+
+
+class LaunchScreen(Screen[None]):
+    """The form that becomes a RunConfig, and the Start button that launches it."""
+
+    BINDINGS = [Binding("ctrl+s", "start", "Start run"), Binding("escape", "app.pop_screen", "Back", show=False)]
+
+    def __init__(self, config: RunConfig | None = None):
+        super().__init__()
+        self.initial = config
+        self.arch_id = config.arch if config else "mlp"
+        self.preset = config.preset if config else None
+        self.values: dict[str, Any] = dict(config.hp) if config else {}
+        self.field_errors: dict[str, str] = {}
+        self.data = config.data if config else ""
+        self.device = config.device if config else "cpu"
+        self.text_path = config.text if config else None
+        self.config: RunConfig | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield OptionList(*self._arch_options(), id="archs")
+            with VerticalScroll(id="launch-form"):
+                yield Static("", id="arch-title")
+                yield Label("preset")
+                arch = models.get(self.arch_id)
+                yield Select([(f"{p.name}: {p.title}", p.name) for p in arch.presets], id="preset", allow_blank=False)
+                yield Vertical(id="form-holder")
+                yield Label("data set")
+                yield Select([(d, d) for d in arch.datasets], id="dataset", allow_blank=False)
+                yield Static("", id="data-source")
+                yield Input("", id="text-path", placeholder="text file (empty: the bundled sample)")
+                yield Label("device")
+                yield Select([("cpu", "cpu"), ("auto", "auto")] + ([("gpu", "gpu")] if self._gpu() else []),
+                             value=self.device if self.device != "gpu" or self._gpu() else "cpu",
+                             id="device", allow_blank=False)
+                yield Static("" if self._gpu() else "gpu: no GPU found on this machine", id="device-note")
+                yield Static("", id="config-error", classes="field-error")
+                yield Label("model summary (computed without TensorFlow)")
+                yield DataTable(id="summary", cursor_type="none", zebra_stripes=True)
+                yield Button("Start", id="start", variant="success")
+        yield Footer()
+
+    # -- set-up ----------------------------------------------------------------------
+    @staticmethod
+    def _gpu() -> bool:
+        from tuiapp.engine.launch import gpu_available
+
+        return gpu_available()
+
+    def _arch_options(self) -> list[Option | None]:
+        options: list[Option | None] = []
+        for family in models.FAMILIES:
+            archs = [a for a in models.REGISTRY.values() if a.family == family]
+            if options:
+                options.append(None)
+            options.append(Option(f"[b]{FAMILY_TITLES[family]}[/]", disabled=True, id=f"family-{family}"))
+            for a in archs:
+                count = RunConfig.create(a.id).summary()
+                total = sum(r[2] for r in count)
+                options.append(Option(f"{a.id}  [dim]{total:,}[/]\n  [dim]{a.description[:40]}[/]", id=a.id))
+        return options
+
+    async def on_mount(self) -> None:
+        archs = self.query_one("#archs", OptionList)
+        archs.highlighted = archs.get_option_index(self.arch_id)
+        await self.select_arch(self.arch_id, keep_values=self.initial is not None)
+        archs.focus()
+
+    async def select_arch(self, arch_id: str, keep_values: bool = False) -> None:
+        """Show an architecture's presets and form."""
+        arch = models.get(arch_id)
+        self.arch_id = arch_id
+        self.query_one("#arch-title", Static).update(f"[b]{arch.title}[/]  ({arch.family}, {arch.engine})\n"
+                                                     f"{arch.description}")
+        preset = self.query_one("#preset", Select)
+        names = [p.name for p in arch.presets]
+        if self.preset not in names:
+            self.preset = names[0]
+        with preset.prevent(Select.Changed):
+            preset.set_options([(f"{p.name}: {p.title}", p.name) for p in arch.presets])
+            preset.value = self.preset
+        if not keep_values:
+            self.values = arch.defaults(self.preset)
+        dataset = self.query_one("#dataset", Select)
+        if self.data not in arch.datasets:
+            self.data = arch.datasets[0]
+        with dataset.prevent(Select.Changed):
+            dataset.set_options([(d, d) for d in arch.datasets])
+            dataset.value = self.data
+        self.query_one("#text-path", Input).display = self.data == "text"
+        await self._rebuild_form()
+
+    async def _rebuild_form(self) -> None:
+        holder = self.query_one("#form-holder", Vertical)
+        await holder.remove_children()
+        self.field_errors = {}
+        await holder.mount(HyperparamForm(models.get(self.arch_id), self.values))
+        self.refresh_config()
+
+    # -- events ----------------------------------------------------------------------
+    async def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.arch_id and event.option.id in models.REGISTRY:
+            self.preset = None
+            await self.select_arch(event.option.id)
+
+    async def on_select_changed(self, event: Select.Changed) -> None:
+        if event.value is Select.NULL:
+            return
+        arch = models.get(self.arch_id)
+        if event.select.id == "preset":
+            if event.value not in [p.name for p in arch.presets] or event.value == self.preset:
+                return  # a late event from the previous architecture's list
+            self.preset = str(event.value)
+            self.values = models.get(self.arch_id).defaults(self.preset)
+            await self._rebuild_form()
+        elif event.select.id == "dataset":
+            if event.value not in arch.datasets:
+                return
+            self.data = str(event.value)
+            self.query_one("#text-path", Input).display = self.data == "text"
+            self.refresh_config()
+        elif event.select.id == "device":
+            self.device = str(event.value)
+            self.refresh_config()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "text-path":
+            self.text_path = event.value.strip() or None
+            self.refresh_config()
+
+    def on_hyperparam_form_changed(self, event: HyperparamForm.Changed) -> None:
+        self.values = event.values
+        self.field_errors = event.errors
+        self.refresh_config()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            self.action_start()
+
+    # -- validation and launch -------------------------------------------------------
+    def refresh_config(self) -> None:
+        """Validate the whole config; update the data source, summary and Start button."""
+        error = self.query_one("#config-error", Static)
+        self.config = None
+        problem = ""
+        if not self.field_errors:
+            try:
+                config = RunConfig.create(self.arch_id, self.preset, data=self.data, device=self.device,
+                                          text=self.text_path if self.data == "text" else None)
+                config.hp.update(self.values)
+                problems = config.problems()
+                if problems:
+                    raise ConfigError(problems)
+                self.config = config
+            except UserError as exc:
+                problem = str(exc)
+        else:
+            problem = f"fix {len(self.field_errors)} field(s) above: {', '.join(self.field_errors)}"
+        error.update(problem)
+        error.set_class(bool(problem), "shown")
+        self.query_one("#start", Button).disabled = self.config is None
+        self._show_source()
+        if self.config is not None:
+            self._show_summary(self.config)
+
+    def _show_source(self) -> None:
+        note = self.query_one("#data-source", Static)
+        if self.data in ("mnist", "fashion-mnist"):
+            from tuiapp.data import resolve
+
+            try:
+                note.update(resolve(self.data).describe())
+            except UserError as exc:
+                note.update(str(exc))
+        elif self.data == "text":
+            from tuiapp.data.text import default_corpus
+
+            note.update(f"text: {self.text_path or default_corpus()} ")
+        else:
+            note.update(f"built-in toy data: {self.data}")
+
+    def _show_summary(self, config: RunConfig) -> None:
+        table = self.query_one("#summary", DataTable)
+        table.clear(columns=True)
+        table.add_columns("layer", "output shape", "params")
+        rows = config.summary()
+        for name, shape, params in rows:
+            table.add_row(name, shape, f"{params:,}")
+        table.add_row("[b]total[/]", "", f"[b]{sum(r[2] for r in rows):,}[/]")
+
+    def action_start(self) -> None:
+        """Launch the run (its own process) and open its dashboard."""
+        if self.config is None:
+            self.notify("fix the fields marked in red first", severity="warning")
+            return
+        from tuiapp.engine import launch
+
+        try:
+            record = launch.start(self.config, self.app.store)
+        except UserError as exc:
+            self.app.show_error("Cannot start the run", str(exc))
+            return
+        self.app.open_run(record.id)

@@ -1,0 +1,243 @@
+"""RunScreen: a run's dashboard, live while it trains (tails its events), complete afterwards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from tuiapp.views import render
+from tuiapp.views.follow import RunFollower
+from tuiapp.ui.widgets.panels import ConfusionMatrixView, KernelView, LossChart, StepView, TextTimeline
+
+POLL_S = 0.1
+REDRAW_S = 0.25  # charts redraw at most 4 times a second, and only when something changed
+
+
+class RunScreen(Screen[None]):
+    """Curves, confusion matrix, weights, images, text and steps of one run."""
+
+    BINDINGS = [
+        Binding("c", "cancel_run", "Cancel run"),
+        Binding("u", "resume_run", "Resume"),
+        Binding("e", "edit_copy", "Edit copy"),
+        Binding("left_square_bracket", "scrub(-1)", "Epoch -"),
+        Binding("right_square_bracket", "scrub(1)", "Epoch +"),
+        Binding("n", "step(1)", "Next step", show=False),
+        Binding("p", "step(-1)", "Prev step", show=False),
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, run_id: str, store: Any):
+        super().__init__()
+        self.follower = RunFollower(store, run_id)
+        self.drawn_version = -1
+        self.images_loaded: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status-line")
+        with TabbedContent(id="tabs"):
+            with TabPane("Live", id="tab-live"):
+                with Horizontal(id="live"):
+                    with Vertical(id="charts"):
+                        yield LossChart("loss", id="loss-chart", classes="chart")
+                        yield LossChart("accuracy", id="acc-chart", classes="chart")
+                    with VerticalScroll(id="confusion-box"):
+                        yield ConfusionMatrixView(id="confusion")
+            with TabPane("Weights", id="tab-weights"):
+                with VerticalScroll():
+                    yield Static("", id="weights-title")
+                    yield DataTable(id="weights", cursor_type="row", zebra_stripes=True)
+                    yield KernelView(id="kernel")
+            with TabPane("Images", id="tab-images"):
+                with VerticalScroll():
+                    yield Static("", id="images")
+            with TabPane("Text", id="tab-text"):
+                with VerticalScroll():
+                    yield TextTimeline(id="texts")
+            with TabPane("Steps", id="tab-steps"):
+                with VerticalScroll():
+                    yield StepView(id="steps")
+            with TabPane("Config", id="tab-config"):
+                with VerticalScroll():
+                    yield Static("", id="config")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.poll()
+        self.set_interval(POLL_S, self.poll)
+        self.set_interval(REDRAW_S, self.redraw)
+        self.redraw(force=True)
+
+    @property
+    def state(self):
+        return self.follower.state
+
+    # -- live updates ----------------------------------------------------------------
+    def poll(self) -> None:
+        """Fold new events in (cheap); drawing happens in redraw()."""
+        try:
+            self.follower.poll()
+        except Exception as exc:  # a broken run folder: say so once, keep the app alive
+            self.app.show_error(f"Cannot read run {self.follower.record.id}", str(exc))
+            self.follower.poll = lambda: False  # type: ignore[method-assign]
+
+    def redraw(self, force: bool = False) -> None:
+        """Repaint the visible panels if the run changed since the last paint."""
+        if not force and self.drawn_version == self.follower.version:
+            return
+        self.drawn_version = self.follower.version
+        self.title = f"run {self.follower.record.id}"
+        self.query_one("#status-line", Static).update(self.follower.status_line())
+        active = self.query_one("#tabs", TabbedContent).active
+        if active == "tab-live":
+            self.query_one("#loss-chart", LossChart).draw(self.state)
+            self.query_one("#acc-chart", LossChart).draw(self.state)
+            self.query_one("#confusion", ConfusionMatrixView).draw(self.state)
+        elif active == "tab-weights":
+            self._draw_weights()
+        elif active == "tab-images":
+            self._draw_images()
+        elif active == "tab-text":
+            self.query_one("#texts", TextTimeline).draw(self.state)
+        elif active == "tab-steps":
+            self.query_one("#steps", StepView).draw(self.state)
+        elif active == "tab-config":
+            self._draw_config()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.redraw(force=True)
+
+    NARROW = 110  # below this width the confusion matrix goes under the charts
+
+    def on_resize(self) -> None:
+        self.query_one("#live").set_class(self.size.width < self.NARROW, "narrow")
+        self.redraw(force=True)
+
+    # -- panels ----------------------------------------------------------------------
+    def _draw_weights(self) -> None:
+        table = self.query_one("#weights", DataTable)
+        if not self.state.weights:
+            self.query_one("#weights-title", Static).update("weights: after the first epoch")
+            return
+        epoch = max(self.state.weights)
+        rows = self.state.weights[epoch]
+        self.query_one("#weights-title", Static).update(f"weights after epoch {epoch} (change: mean |w - w_prev|)")
+        selected = table.cursor_row if table.row_count else 0
+        table.clear(columns=True)
+        table.add_columns("layer", "weight", "shape", "params", "mean", "std", "min", "max", "zeros", "dead", "change")
+        for row in rows:
+            table.add_row(row["layer"], row["weight"], "x".join(map(str, row["shape"])), f"{row['params']:,}",
+                          f"{row['mean']:+.4f}", f"{row['std']:.4f}", f"{row['min']:+.3f}", f"{row['max']:+.3f}",
+                          f"{row['zeros']:.1%}", "-" if row.get("dead_units") is None else str(row["dead_units"]),
+                          "-" if row.get("change") is None else f"{row['change']:.2e}")
+        if rows:
+            table.move_cursor(row=min(selected, len(rows) - 1))
+            self._show_kernel(min(selected, len(rows) - 1))
+
+    def _show_kernel(self, index: int) -> None:
+        rows = self.state.weights[max(self.state.weights)] if self.state.weights else []
+        self.query_one("#kernel", KernelView).show(rows[index] if 0 <= index < len(rows) else None,
+                                                   color=not self.app.no_color)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "weights":
+            self._show_kernel(event.cursor_row)
+
+    def _draw_images(self) -> None:
+        from tuiapp.data import load_images
+        from tuiapp.data.sources import Source
+
+        widget = self.query_one("#images", Static)
+        mis = self.state.misclassified
+        key = "mis" if mis.get("items") else "sample"
+        if self.images_loaded == key:
+            return
+        source_info = mis.get("source") or self.state.data.get("source")
+        if not source_info:
+            widget.update("no images for this run (not an image data set, or data not loaded yet)")
+            return
+        try:
+            data = load_images(Source(**source_info))
+        except Exception as exc:
+            widget.update(f"images unavailable: {exc}")
+            return
+        names = data.class_names
+        color = not self.app.no_color
+        if key == "mis":
+            items = mis["items"]
+            grid = render.image_grid([data.x_test[i["index"]] for i in items],
+                                     [f"{names[i['true']]}->{names[i['pred']]}" for i in items], color=color)
+            title = f"first {len(items)} misclassified test images (true -> predicted)"
+        else:
+            grid = render.image_grid(list(data.x_train[:25]), [names[y] for y in data.y_train[:25]], color=color)
+            title = "25 training images with their labels (misclassified ones appear after training)"
+        from rich.console import Group
+        from rich.text import Text
+
+        widget.update(Group(Text(title, style="bold"), grid))
+        self.images_loaded = key
+
+    def _draw_config(self) -> None:
+        from rich.console import Group
+        from rich.text import Text
+
+        r = self.follower.record
+        hp = r.config.get("hp", {})
+        lines = [Text(f"{r.arch}, preset {r.preset}, data {r.config.get('data')}, device {r.config.get('device')}",
+                      style="bold")]
+        lines += [Text(f"  {k} = {v}") for k, v in sorted(hp.items())]
+        parts: list[Any] = [*lines]
+        if self.state.model:
+            parts.append(render.summary_table(self.state.model["rows"], self.state.model.get("total")))
+        agree = self.state.extra.get("agree")
+        if agree:
+            parts.append(render.agree_table(agree["rows"], f"weights agree ({agree['twin']})"))
+        for line in self.state.logs[-8:]:
+            parts.append(Text(line, style="dim"))
+        self.query_one("#config", Static).update(Group(*parts))
+
+    # -- actions ---------------------------------------------------------------------
+    def action_scrub(self, step: int) -> None:
+        """Move the confusion-matrix epoch scrubber."""
+        self.query_one("#confusion", ConfusionMatrixView).scrub(self.state, step)
+
+    def action_step(self, step: int) -> None:
+        """Advance or go back one backpropagation step."""
+        view = self.query_one("#steps", StepView)
+        view.index += step
+        self.query_one("#tabs", TabbedContent).active = "tab-steps"
+        view.draw(self.state)
+
+    def action_cancel_run(self) -> None:
+        """Ask the run to stop at the end of its batch."""
+        from tuiapp.engine import launch
+        from tuiapp.errors import UserError
+
+        try:
+            launch.cancel(self.follower.record.id, self.app.store)
+            self.notify(f"cancelling {self.follower.record.id}...")
+        except UserError as exc:
+            self.notify(str(exc), severity="warning")
+
+    def action_resume_run(self) -> None:
+        """Resume an interrupted, cancelled, failed or diverged run."""
+        from tuiapp.engine import launch
+        from tuiapp.errors import UserError
+
+        try:
+            launch.resume(self.follower.record.id, self.app.store)
+            self.notify(f"resuming {self.follower.record.id}")
+        except UserError as exc:
+            self.notify(str(exc), severity="warning")
+
+    def action_edit_copy(self) -> None:
+        """Open the launch form with this run's settings."""
+        from tuiapp.config import RunConfig
+        from tuiapp.ui.screens.launch import LaunchScreen
+
+        self.app.push_screen(LaunchScreen(RunConfig.from_dict(self.follower.record.config)))

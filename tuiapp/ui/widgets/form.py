@@ -1,0 +1,89 @@
+"""HyperparamForm: inputs, selects and switches generated from an architecture's schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from models.spec import Architecture, Param, ParamError
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+class HyperparamForm(Vertical):
+    """One field per hyperparameter; each is validated as it is typed, with the reason shown below it."""
+
+    @dataclass
+    class Changed(Message):
+        """A value changed; `errors` maps field names to problems (empty when all are valid)."""
+
+        form: HyperparamForm
+        values: dict[str, Any]
+        errors: dict[str, str]
+
+    def __init__(self, arch: Architecture, values: dict[str, Any], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.arch = arch
+        self.values = dict(values)
+        self.errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        for param in self.arch.params:
+            with Vertical(classes="field"):
+                yield Label(f"{param.name}  [dim]{param.help}[/]", classes="field-label")
+                value = self.values.get(param.name, param.default)
+                widget_id = f"hp-{param.name}"
+                if param.kind == "choice":
+                    yield Select([(c, c) for c in param.choices], value=value, allow_blank=False, id=widget_id)
+                elif param.kind == "bool":
+                    yield Switch(value=bool(value), id=widget_id)
+                else:
+                    yield Input(_text(value), id=widget_id, placeholder=param.describe_range())
+                yield Static("", classes="field-error", id=f"err-{param.name}")
+
+    def _param(self, widget_id: str | None) -> Param | None:
+        if not widget_id or not widget_id.startswith("hp-"):
+            return None
+        return self.arch.param(widget_id[3:])
+
+    def _set(self, param: Param, raw: Any, parse: bool) -> None:
+        try:
+            self.values[param.name] = param.parse(raw) if parse else param.check(raw)
+            self.errors.pop(param.name, None)
+            message = ""
+        except ParamError as exc:
+            self.errors[param.name] = str(exc)
+            message = str(exc)
+        error = self.query_one(f"#err-{param.name}", Static)
+        error.update(message)
+        error.set_class(bool(message), "shown")
+        self.post_message(self.Changed(self, dict(self.values), dict(self.errors)))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        param = self._param(event.input.id)
+        if param:
+            event.stop()
+            self._set(param, event.value, parse=True)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        param = self._param(event.select.id)
+        if param and event.value is not Select.NULL:
+            event.stop()
+            self._set(param, event.value, parse=False)
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        param = self._param(event.switch.id)
+        if param:
+            event.stop()
+            self._set(param, event.value, parse=False)

@@ -1,0 +1,105 @@
+"""RunFollower: keeps a RunState up to date from a run's event log and index row (no Textual)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tuiapp.engine.events import EventTail
+from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
+from tuiapp.views.state import RunState
+
+RECORD_REFRESH_S = 1.0
+
+
+class RunFollower:
+    """Polls one run: new events are folded into `state`; `version` counts changes."""
+
+    def __init__(self, store: RunStore, run_id: str):
+        self.store = store
+        self.record: RunRecord = store.get(run_id)
+        self.tail = EventTail(self.record.dir)
+        self.state = RunState()
+        self.version = 0
+        self._record_checked = 0.0
+
+    @property
+    def active(self) -> bool:
+        """Whether the run is queued or running."""
+        return self.record.status in ACTIVE
+
+    def poll(self) -> bool:
+        """Read what is new; True if anything changed."""
+        changed = False
+        for event in self.tail.poll():
+            self.state.apply(event)
+            changed = True
+        now = time.time()
+        if now - self._record_checked >= RECORD_REFRESH_S or changed:
+            self._record_checked = now
+            before = (self.record.status, self.record.epoch, self.record.pid)
+            self.record = self.store.get(self.record.id)
+            changed = changed or before != (self.record.status, self.record.epoch, self.record.pid)
+        if changed:
+            self.version += 1
+        return changed
+
+    def status_line(self) -> str:
+        """Epoch, batch, ETA, samples/s, device, data source, status."""
+        r, s = self.record, self.state
+        parts = [f"{r.id}", r.status.upper()]
+        epochs = r.config.get("hp", {}).get("epochs", r.epochs)
+        batch = s.latest_batch()
+        if batch and r.status in ACTIVE:
+            parts.append(f"epoch {batch['epoch']}/{epochs} batch {batch['batch']}/{batch['batches']}")
+        else:
+            parts.append(f"epoch {r.epoch}/{epochs}")
+        eta = self.eta()
+        if eta is not None:
+            parts.append(f"ETA {_fmt_s(eta)}")
+        if s.epochs and s.epochs[-1].get("samples_per_s"):
+            parts.append(f"{s.epochs[-1]['samples_per_s']:,.0f} samples/s")
+        parts.append(r.device or s.model.get("device") or "-")
+        source = s.data.get("describe") or r.data_source
+        if source:
+            parts.append(source.split(" (")[0])
+        if r.error and r.status not in ACTIVE:
+            parts.append(r.error)
+        return "  |  ".join(parts)
+
+    def eta(self) -> float | None:
+        """Seconds left, from epoch times and the current epoch's progress."""
+        r, s = self.record, self.state
+        if r.status not in ACTIVE:
+            return None
+        epochs = r.config.get("hp", {}).get("epochs", r.epochs)
+        batch = s.latest_batch()
+        times = [e["seconds"] for e in s.epochs if e.get("seconds")]
+        per_epoch = sum(times[-3:]) / len(times[-3:]) if times else None
+        if batch is None:
+            return None
+        done_fraction = batch["batch"] / max(batch["batches"], 1)
+        if per_epoch is None:
+            started = next((b["t"] for b in s.batches if b["epoch"] == batch["epoch"]), batch["t"])
+            elapsed = batch["t"] - started
+            if done_fraction <= 0 or elapsed <= 0:
+                return None
+            per_epoch = elapsed / done_fraction
+        return max(0.0, (epochs - batch["epoch"] + 1 - done_fraction) * per_epoch)
+
+
+def _fmt_s(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def describe(record: RunRecord) -> dict[str, Any]:
+    """Key facts of a run for tables: key hyperparameters, best validation accuracy, duration."""
+    hp = record.config.get("hp", {})
+    keys = [k for k in ("units", "filters", "cell", "activation", "dropout", "optimizer", "learning_rate",
+                        "batch_size", "epochs") if k in hp]
+    summary = " ".join(f"{k}={','.join(map(str, hp[k])) if isinstance(hp[k], list) else hp[k]}" for k in keys[:5])
+    return {"hp": summary, "val_accuracy": record.metrics.get("val_accuracy"),
+            "test_accuracy": record.metrics.get("test_accuracy")}
