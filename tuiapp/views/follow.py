@@ -7,6 +7,7 @@ from typing import Any
 
 from tuiapp.engine.events import EventTail
 from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
+from tuiapp.errors import UserError
 from tuiapp.views.state import RunState
 
 RECORD_REFRESH_S = 1.0
@@ -18,6 +19,9 @@ class RunFollower:
     def __init__(self, store: RunStore, run_id: str):
         self.store = store
         self.record: RunRecord = store.get(run_id)
+        if not self.record.dir.is_dir():
+            raise UserError(f"the folder of run {run_id} is missing ({self.record.dir}); "
+                            f"restore it or delete the run with `tuiapp delete {run_id}`")
         self.tail = EventTail(self.record.dir)
         self.state = RunState()
         self.version = 0

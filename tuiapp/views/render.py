@@ -83,12 +83,13 @@ def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "")
     """Confusion matrix with shaded cells, per-class recall and totals."""
     m = np.asarray(matrix)
     short = [label if len(label) <= 7 else label[:6] + "." for label in labels]
-    table = Table(title=title or None, show_lines=False, pad_edge=False, box=None, header_style="bold")
-    table.add_column("true \\ pred", justify="right", no_wrap=True)
+    table = Table(title=title or None, show_lines=False, pad_edge=False, box=None, header_style="bold",
+                  padding=(0, 0), collapse_padding=True)
+    table.add_column("true\\pred ", justify="right", no_wrap=True)
     for label in short:
-        table.add_column(label, justify="right", no_wrap=True)
-    table.add_column("recall", justify="right")
-    table.add_column("total", justify="right")
+        table.add_column(label, justify="right", no_wrap=True, min_width=max(5, len(label) + 1))
+    table.add_column(" recall", justify="right", no_wrap=True)
+    table.add_column(" total", justify="right", no_wrap=True)
     peak = max(int(m.max()), 1)
     for i, label in enumerate(short):
         cells = []

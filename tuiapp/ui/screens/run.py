@@ -112,7 +112,7 @@ class RunScreen(Screen[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.redraw(force=True)
 
-    NARROW = 110  # below this width the confusion matrix goes under the charts
+    NARROW = 120  # below this width the confusion matrix goes under the charts
 
     def on_resize(self) -> None:
         self.query_one("#live").set_class(self.size.width < self.NARROW, "narrow")
