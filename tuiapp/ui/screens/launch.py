@@ -82,11 +82,15 @@ class LaunchScreen(Screen[None]):
                 options.append(Option(f"{a.id}  [dim]{total:,}[/]\n  [dim]{a.description[:40]}[/]", id=a.id))
         return options
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         archs = self.query_one("#archs", OptionList)
         archs.highlighted = archs.get_option_index(self.arch_id)
-        await self.select_arch(self.arch_id, keep_values=self.initial is not None)
         archs.focus()
+        # Paint the list first; the generated form (a few dozen widgets) is built right after.
+        self.call_after_refresh(self._populate)
+
+    async def _populate(self) -> None:
+        await self.select_arch(self.arch_id, keep_values=self.initial is not None)
 
     async def select_arch(self, arch_id: str, keep_values: bool = False) -> None:
         """Show an architecture's presets and form."""
