@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from models.common import OPTIMIZERS, dense_params
@@ -46,17 +47,41 @@ def summarize(hp: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str, 
     return rows
 
 
+@functools.cache
+def one_hot_layer() -> Any:
+    """A layer turning character ids into one-hot vectors (registered so saved models reload)."""
+    import keras
+
+    @keras.saving.register_keras_serializable(package="tuiapp")
+    class OneHot(keras.layers.Layer):
+        def __init__(self, depth: int, **kwargs: Any):
+            super().__init__(**kwargs)
+            self.depth = depth
+
+        def call(self, ids: Any) -> Any:
+            return keras.ops.one_hot(keras.ops.cast(ids, "int32"), self.depth)
+
+        def compute_output_shape(self, input_shape: Any) -> Any:
+            return (*input_shape, self.depth)
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "depth": self.depth}
+
+    return OneHot
+
+
 def build(hp: dict[str, Any], data: dict[str, Any]) -> Any:
-    """Embedding or one-hot input, stacked LSTM/GRU returning sequences, softmax per step."""
+    """Character ids in; embedding (or one-hot, as in the book); stacked LSTM/GRU; softmax per step."""
     import keras
     from keras import layers
 
     vocab = data["vocab_size"]
     kind = layers.LSTM if hp["cell"] == "lstm" else layers.GRU
+    stack: list[Any] = [keras.Input(shape=(None,), dtype="int32")]
     if hp["embedding"]:
-        stack: list[Any] = [keras.Input(shape=(None,), dtype="int32"), layers.Embedding(vocab, hp["embedding"], name="embedding")]
+        stack.append(layers.Embedding(vocab, hp["embedding"], name="embedding"))
     else:
-        stack = [keras.Input(shape=(None, vocab))]
+        stack.append(one_hot_layer()(vocab, name="one_hot"))
     for i, units in enumerate(hp["units"]):
         stack.append(kind(units, activation=hp["activation"], return_sequences=True, name=f"rnn_{i}"))
     stack.append(layers.Dense(vocab, activation="softmax", name="output"))

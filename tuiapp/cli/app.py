@@ -42,12 +42,13 @@ def root(
 
 
 def _register() -> None:
-    from tuiapp.cli import data, runs, train, zoo
+    from tuiapp.cli import data, generate, runs, train, zoo
 
     zoo.register(app)
     train.register(app)
     train.register_step(app)
     runs.register(app)
+    generate.register(app)
     app.add_typer(data.data_app, name="data")
 
 

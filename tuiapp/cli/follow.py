@@ -17,7 +17,8 @@ STATUS_CHECK_S = 1.0
 
 def _epoch_line(event: dict, epochs: int) -> str:
     parts = [f"epoch {event['epoch']}/{epochs}"]
-    for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc")):
+    for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"),
+                       ("val_bits", "val_bits/char")):
         if event.get(key) is not None:
             parts.append(f"{label} {event[key]:.4f}")
     if event.get("seconds") is not None:

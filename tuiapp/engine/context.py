@@ -13,7 +13,8 @@ from tuiapp.config import RunConfig
 from tuiapp.engine.events import EventWriter, clean
 from tuiapp.engine.store import RunStore
 
-HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "samples_per_s")
+HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "samples_per_s",
+                  "bits", "val_bits", "cost")
 
 
 class RunContext:
