@@ -153,3 +153,27 @@ async def test_broken_run_shows_one_error_and_app_survives(home):
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert app.is_running and not isinstance(app.screen, ErrorModal)
+
+
+async def test_text_timeline_and_interactive_generation(home):
+    out = subprocess.run([sys.executable, "-m", "tuiapp", "train", "char-lstm", "--preset", "modern", "--epochs", "1",
+                          "--set", "units=32", "--set", "seq_length=40", "--json"], capture_output=True, text=True,
+                         env=cli_env(home), check=True)
+    run_id = json_lines(out.stdout)[-1]["run"]
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        app.open_run(run_id)
+        await until(pilot, lambda: isinstance(app.screen, RunScreen), 10)
+        await pilot.pause(0.3)
+        app.screen.query_one("#tabs").active = "tab-text"
+        await pilot.pause(0.5)
+        timeline = text_of(app.screen.query_one("#texts"))
+        assert "epoch 1, T=1.0, val loss" in timeline and "epoch 1, T=0.5" in timeline
+        seed = app.screen.query_one("#gen-seed", Input)
+        seed.value = "First"
+        app.screen.query_one("#gen-length", Input).value = "120"
+        app.screen.query_one("#gen-start", Button).press()
+        output = app.screen.query_one("#gen-output", Static)
+        await until(pilot, lambda: len(str(output.content)) >= len("First") + 120, 20)
+        assert str(output.content).startswith("First")

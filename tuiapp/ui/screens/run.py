@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from tuiapp.views import render
 from tuiapp.views.follow import RunFollower
+from tuiapp.ui.widgets.generate import GeneratePanel
 from tuiapp.ui.widgets.panels import ConfusionMatrixView, KernelView, LossChart, StepView, TextTimeline
 
 POLL_S = 0.1
@@ -58,6 +59,8 @@ class RunScreen(Screen[None]):
                     yield Static("", id="images")
             with TabPane("Text", id="tab-text"):
                 with VerticalScroll():
+                    if self.follower.record.config.get("data") == "text":
+                        yield GeneratePanel(self.follower.record.dir, self.follower.record.config, id="generate")
                     yield TextTimeline(id="texts")
             with TabPane("Steps", id="tab-steps"):
                 with VerticalScroll():
@@ -115,8 +118,9 @@ class RunScreen(Screen[None]):
     NARROW = 120  # below this width the confusion matrix goes under the charts
 
     def on_resize(self) -> None:
-        self.query_one("#live").set_class(self.size.width < self.NARROW, "narrow")
-        self.redraw(force=True)
+        for live in self.query("#live"):  # absent until composed
+            live.set_class(self.size.width < self.NARROW, "narrow")
+            self.redraw(force=True)
 
     # -- panels ----------------------------------------------------------------------
     def _draw_weights(self) -> None:
