@@ -41,48 +41,47 @@ def _record(step: int, x: np.ndarray, y: np.ndarray, layers: list[tuple[np.ndarr
     }
 
 
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int | None, count: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(step number, x batch, y batch) for `count` steps, cycling through the data in order."""
+    batch_size = batch_size or len(x)
+    step = 0
+    while True:
+        for start in range(0, len(x), batch_size):
+            if step >= count:
+                return
+            step += 1
+            yield step, x[start:start + batch_size], y[start:start + batch_size]
+
+
 def mlp_steps(net: MLP, x: np.ndarray, y: np.ndarray, learning_rate: float, count: int,
               batch_size: int | None = None) -> Iterator[dict[str, Any]]:
     """Backpropagation steps of a NumPy MLP on (x, y), full batch or in order by batch_size."""
     names = weight_names(len(net.kernels))
-    batch_size = batch_size or len(x)
-    step = 0
-    while step < count:
-        for start in range(0, len(x), batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            before = net.get_weights()
-            layers = net.forward(xb)
-            grads = net.gradients(xb, yb)
-            loss = net.train_step(xb, yb, learning_rate)
-            step += 1
-            yield _record(step, xb, yb, layers, loss, names, before, grads, net.get_weights(), learning_rate,
-                          "backpropagation")
-            if step >= count:
-                return
+    for step, xb, yb in batches(x, y, batch_size, count):
+        before = net.get_weights()
+        layers = net.forward(xb)
+        grads = net.gradients(xb, yb)
+        loss = net.train_step(xb, yb, learning_rate)
+        yield _record(step, xb, yb, layers, loss, names, before, grads, net.get_weights(), learning_rate,
+                      "backpropagation")
 
 
 def fd_mlp_steps(net: MLP, x: np.ndarray, y: np.ndarray, learning_rate: float, epsilon: float,
                  count: int, batch_size: int) -> Iterator[dict[str, Any]]:
     """Finite-difference steps of a NumPy MLP."""
     names = weight_names(len(net.kernels))
-    step = 0
-    while step < count:
-        for start in range(0, len(x), batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            before = net.get_weights()
-            layers = net.forward(xb)
+    for step, xb, yb in batches(x, y, batch_size, count):
+        before = net.get_weights()
+        layers = net.forward(xb)
 
-            def loss(weights: list[np.ndarray]) -> float:
-                net.set_weights(weights)
-                return net.loss(xb, yb)
+        def loss(weights: list[np.ndarray], xb: np.ndarray = xb, yb: np.ndarray = yb) -> float:
+            net.set_weights(weights)
+            return net.loss(xb, yb)
 
-            after, grads, value = fd_step(loss, before, learning_rate, epsilon)
-            net.set_weights(after)
-            step += 1
-            yield _record(step, xb, yb, layers, value, names, before, grads, after, learning_rate,
-                          f"finite differences (epsilon {epsilon:g})")
-            if step >= count:
-                return
+        after, grads, value = fd_step(loss, before, learning_rate, epsilon)
+        net.set_weights(after)
+        yield _record(step, xb, yb, layers, value, names, before, grads, after, learning_rate,
+                      f"finite differences (epsilon {epsilon:g})")
 
 
 def line_steps(line: toynets.Line, x: np.ndarray, y: np.ndarray, learning_rate: float, epsilon: float,
