@@ -6,8 +6,9 @@ trained Keras model (`get_weights()` order) and are used here without any framew
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

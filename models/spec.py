@@ -7,8 +7,9 @@ never import Keras or TensorFlow. Building a network imports Keras lazily.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 class ParamError(ValueError):

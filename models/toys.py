@@ -79,7 +79,7 @@ def _fixed(rows: list[tuple[str, str, int]]):
 def summarize_xor(hp: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str, int]]:
     """2-h-2: sigmoid hidden layer, softmax output."""
     h = hp["hidden"]
-    return [(f"hidden (sigmoid)", f"({h},)", dense_params(2, h)), ("output (softmax)", "(2,)", dense_params(h, 2))]
+    return [("hidden (sigmoid)", f"({h},)", dense_params(2, h)), ("output (softmax)", "(2,)", dense_params(h, 2))]
 
 
 def summarize_scratch(hp: dict[str, Any], data: dict[str, Any]) -> list[tuple[str, str, int]]:

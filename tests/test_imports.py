@@ -11,7 +11,7 @@ HEAVY = ("textual", "tensorflow", "keras", "jax", "torch")
 
 
 def loaded_after(code: str) -> set[str]:
-    probe = code + "\nimport sys\nprint('LOADED:' + ','.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    probe = code + f"\nimport sys\nprint('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     line = [x for x in out.stdout.splitlines() if x.startswith("LOADED:")][-1]
     return {m for m in line[len("LOADED:"):].split(",") if m}

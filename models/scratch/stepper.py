@@ -6,7 +6,8 @@ activation, the loss, then each weight's gradient, its update and its new value.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,7 +30,7 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     version: Annotated[
-        Optional[bool], typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
+        bool | None, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
     ] = None,
     no_mouse: Annotated[bool, typer.Option("--no-mouse", help="UI: do not capture the mouse.")] = False,
 ) -> None:

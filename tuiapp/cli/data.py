@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ data_app = typer.Typer(help="Data sets: where they come from, their shapes and s
 
 @data_app.command("list")
 def data_list(
-    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder with full IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with full IDX files.")] = None,
 ) -> None:
     """Every data set, with the source a run would use now."""
     from rich.console import Console
@@ -39,9 +39,9 @@ def data_list(
 @data_app.command("show")
 def data_show(
     name: Annotated[str, typer.Argument(help="mnist, fashion-mnist, text, and, or, xor, linear.")],
-    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder with full IDX files.")] = None,
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with full IDX files.")] = None,
     source: Annotated[str, typer.Option("--source", help="auto, full or sample.")] = "auto",
-    text: Annotated[Optional[str], typer.Option("--text", help="Text file (for name text).")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Text file (for name text).")] = None,
 ) -> None:
     """Source, shapes, per-class counts and a 5x5 grid of sample images with labels."""
     from rich.console import Console

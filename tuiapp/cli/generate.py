@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -37,8 +37,8 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[str, typer.Option("--seed", help="Text to start from.")] = "the ",
         length: Annotated[int, typer.Option("--length", "-n", help="Characters to generate.")] = 400,
         temperature: Annotated[float, typer.Option("--temperature", "-t", help="Below 1: safer; above 1: wilder.")] = 0.8,
-        top_k: Annotated[Optional[int], typer.Option("--top-k", help="Sample only among the k likeliest.")] = None,
-        random_seed: Annotated[Optional[int], typer.Option("--random-seed", help="For a repeatable sample.")] = None,
+        top_k: Annotated[int | None, typer.Option("--top-k", help="Sample only among the k likeliest.")] = None,
+        random_seed: Annotated[int | None, typer.Option("--random-seed", help="For a repeatable sample.")] = None,
     ) -> None:
         """Generate text from a trained (or training) text model, streamed as it is produced."""
         import numpy as np

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     @app.command("runs")
     def runs(
         as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False,
-        status: Annotated[Optional[str], typer.Option("--status", help="Only runs with this status.")] = None,
+        status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.")] = None,
     ) -> None:
         """List runs: id, status, pid, architecture, metrics."""
         from rich.console import Console
@@ -70,8 +70,8 @@ def register(app: typer.Typer) -> None:
     @app.command("show")
     def show(
         run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
-        epoch: Annotated[Optional[int], typer.Option("--epoch", help="Epoch of the confusion matrix and weights.")] = None,
-        step: Annotated[Optional[int], typer.Option("--step", help="Show backpropagation step N (tiny networks).")] = None,
+        epoch: Annotated[int | None, typer.Option("--epoch", help="Epoch of the confusion matrix and weights.")] = None,
+        step: Annotated[int | None, typer.Option("--step", help="Show backpropagation step N (tiny networks).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="The run's record and folded events as JSON.")] = False,
     ) -> None:
         """Config, curves, confusion matrix, weight table and misclassified images of a run."""
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
     def export(
         run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
         fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or tensorboard.")] = "csv",
-        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: here).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: here).")] = None,
     ) -> None:
         """Export a run's history: CSV files, one JSON document, or TensorBoard event files."""
         from tuiapp.cli.export import export_run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,19 +11,19 @@ def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
         arch: Annotated[str, typer.Argument(help="Architecture id (see `tuiapp models`).")],
-        preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="Book preset, e.g. A.")] = None,
-        set_: Annotated[Optional[list[str]], typer.Option(
+        preset: Annotated[str | None, typer.Option("--preset", "-p", help="Book preset, e.g. A.")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
             "--set", "-s", help="Hyperparameter as key=value; repeat for more (e.g. --set learning_rate=0.01).")] = None,
-        epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs to train.")] = None,
-        batch_size: Annotated[Optional[int], typer.Option("--batch-size", "-b", help="Batch size.")] = None,
-        seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,
-        data: Annotated[Optional[str], typer.Option("--data", "-d", help="Data set: mnist, fashion-mnist, text, and, or, xor, linear.")] = None,
-        data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Folder with the full IDX files.")] = None,
-        source: Annotated[Optional[str], typer.Option("--source", help="auto, full or sample.")] = None,
-        text: Annotated[Optional[str], typer.Option("--text", help="UTF-8 text file for text models.")] = None,
-        device: Annotated[Optional[str], typer.Option("--device", help="cpu, gpu or auto.")] = None,
-        backend: Annotated[Optional[str], typer.Option("--backend", help="Keras backend: tensorflow, jax, torch.")] = None,
-        name: Annotated[Optional[str], typer.Option("--name", help="A name for the run.")] = None,
+        epochs: Annotated[int | None, typer.Option("--epochs", "-e", help="Epochs to train.")] = None,
+        batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Batch size.")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+        data: Annotated[str | None, typer.Option("--data", "-d", help="Data set: mnist, fashion-mnist, text, and, or, xor, linear.")] = None,
+        data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the full IDX files.")] = None,
+        source: Annotated[str | None, typer.Option("--source", help="auto, full or sample.")] = None,
+        text: Annotated[str | None, typer.Option("--text", help="UTF-8 text file for text models.")] = None,
+        device: Annotated[str | None, typer.Option("--device", help="cpu, gpu or auto.")] = None,
+        backend: Annotated[str | None, typer.Option("--backend", help="Keras backend: tensorflow, jax, torch.")] = None,
+        name: Annotated[str | None, typer.Option("--name", help="A name for the run.")] = None,
         detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line; the last holds the final metrics.")] = False,
     ) -> None:
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
     @app.command("resume")
     def resume(
         run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
-        epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Train up to this many epochs in all.")] = None,
+        epochs: Annotated[int | None, typer.Option("--epochs", "-e", help="Train up to this many epochs in all.")] = None,
         detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
     ) -> None:
@@ -88,9 +88,9 @@ def register_step(app: typer.Typer) -> None:
     def step(
         arch: Annotated[str, typer.Argument(help="A tiny network: neuron, perceptron, xor-mlp, fd-mlp, linear-fd.")],
         steps: Annotated[int, typer.Option("--steps", "-n", help="How many steps to show.")] = 1,
-        preset: Annotated[Optional[str], typer.Option("--preset", "-p", help="Preset.")] = None,
-        set_: Annotated[Optional[list[str]], typer.Option("--set", "-s", help="Hyperparameter as key=value.")] = None,
-        data: Annotated[Optional[str], typer.Option("--data", "-d", help="Toy data set (and, or, xor, linear).")] = None,
+        preset: Annotated[str | None, typer.Option("--preset", "-p", help="Preset.")] = None,
+        set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="Hyperparameter as key=value.")] = None,
+        data: Annotated[str | None, typer.Option("--data", "-d", help="Toy data set (and, or, xor, linear).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Each step as a JSON line.")] = False,
     ) -> None:
         """Backpropagation made visible: the first N training steps of a tiny network, number by number."""

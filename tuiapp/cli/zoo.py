@@ -15,10 +15,10 @@ def register(app: typer.Typer) -> None:
         arch: Annotated[str, typer.Argument(help="Show one architecture's hyperparameters.")] = "",
     ) -> None:
         """List the networks of the zoo (or one network's hyperparameters)."""
-        import models
         from rich.console import Console
         from rich.table import Table
 
+        import models
         from tuiapp.config import RunConfig
 
         if arch:

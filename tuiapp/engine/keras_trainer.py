@@ -100,15 +100,15 @@ class EventCallback(_keras().callbacks.Callback):
         keras = _keras()
         onehot = np.eye(probs.shape[1], dtype=np.float32)[y]
         value = float(keras.ops.convert_to_numpy(keras.ops.mean(self.loss_fn(onehot, probs))))
-        return value + sum(float(keras.ops.convert_to_numpy(l)) for l in self.model.losses)
+        return value + sum(float(keras.ops.convert_to_numpy(term)) for term in self.model.losses)
 
     def _dead_units(self) -> dict[str, int]:
         keras = _keras()
-        relu = [l for l in self.model.layers if getattr(getattr(l, "activation", None), "__name__", "") == "relu"]
+        relu = [layer for layer in self.model.layers if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
         if not relu:
             return {}
         if self.probe is None:
-            self.probe = keras.Model(self.model.inputs, [l.output for l in relu])
+            self.probe = keras.Model(self.model.inputs, [layer.output for layer in relu])
         outputs = self.probe.predict(self.prepared.x_val[:PROBE_SIZE], batch_size=PREDICT_BATCH, verbose=0)
         if len(relu) == 1:
             outputs = [outputs]

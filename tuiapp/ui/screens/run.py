@@ -10,10 +10,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from tuiapp.views import render
-from tuiapp.views.follow import RunFollower
 from tuiapp.ui.widgets.generate import GeneratePanel
 from tuiapp.ui.widgets.panels import ConfusionMatrixView, KernelView, LossChart, StepView, TextTimeline
+from tuiapp.views import render
+from tuiapp.views.follow import RunFollower
 
 POLL_S = 0.1
 REDRAW_S = 0.25  # charts redraw at most 4 times a second, and only when something changed
