@@ -177,3 +177,50 @@ async def test_text_timeline_and_interactive_generation(home):
         output = app.screen.query_one("#gen-output", Static)
         await until(pilot, lambda: len(str(output.content)) >= len("First") + 120, 20)
         assert str(output.content).startswith("First")
+
+
+async def test_compare_delete_and_palette(home):
+    for lr in ("0.5", "0.05"):
+        subprocess.run([sys.executable, "-m", "tuiapp", "train", "xor-mlp", "--set", f"learning_rate={lr}",
+                        "--epochs", "300", "--json"], capture_output=True, env=cli_env(home), check=True)
+    from tuiapp.ui.screens.compare import CompareScreen
+    from tuiapp.ui.screens.modals import ConfirmModal
+
+    app = make_app(start="runs")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.5)
+        table = app.screen.query_one("#runs")
+        assert table.row_count == 2
+        await pilot.press("space", "down", "space", "m")
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen), 10)
+        await pilot.pause(0.3)
+        compare = app.screen.query_one("#compare-table")
+        first_cells = [str(compare.get_row_at(i)[0]) for i in range(compare.row_count)]
+        assert "learning_rate" in first_cells
+        row = compare.get_row_at(first_cells.index("learning_rate"))
+        assert "yellow" in str(row[0].style)  # differing settings are highlighted
+        assert "yellow" not in str(compare.get_row_at(first_cells.index("hidden"))[0].style)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen), 5)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), 5)
+        await pilot.pause(0.2)
+        await pilot.click("#yes")
+        await until(pilot, lambda: table.row_count == 0, 10)
+        assert RunStore().list() == []
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"Launch")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen), 10)
+
+
+async def test_tiny_terminal_degrades_without_crashing(home):
+    app = make_app()
+    async with app.run_test(size=(60, 18)) as pilot:
+        await pilot.pause(0.5)
+        await choose(pilot, "cnn")
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert app.is_running and isinstance(app.screen, RunsScreen)

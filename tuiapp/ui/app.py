@@ -35,6 +35,22 @@ class TuiApp(App[None]):
 
         self.push_screen(RunsScreen() if self.start == "runs" else LaunchScreen())
 
+    def get_system_commands(self, screen):  # type: ignore[override]
+        """The palette offers every action of the current screen and the app, with its key."""
+        from functools import partial
+
+        from textual.app import SystemCommand
+
+        yield from super().get_system_commands(screen)
+        seen: set[str] = {"Quit"}  # the system Quit above already routes through action_quit_app
+        for namespace, bindings in ((screen, screen.BINDINGS), (self, self.BINDINGS)):
+            for binding in bindings:
+                if not isinstance(binding, Binding) or not binding.show or binding.description in seen:
+                    continue
+                seen.add(binding.description)
+                yield SystemCommand(binding.description, f"key: {binding.key}",
+                                    partial(self.run_action, binding.action, namespace))
+
     # -- navigation ------------------------------------------------------------------
     def action_launch(self) -> None:
         """Open the launch screen."""
@@ -65,6 +81,10 @@ class TuiApp(App[None]):
     def running_runs(self) -> list[str]:
         """Ids of runs that are still queued or running."""
         return [r.id for r in self.store.list() if r.status in ACTIVE]
+
+    async def action_quit(self) -> None:
+        """Every way of quitting (key, palette) asks first when runs are training."""
+        self.action_quit_app()
 
     def action_quit_app(self) -> None:
         """Quit; ask first when runs are training (they are left running by default)."""
