@@ -76,6 +76,8 @@ def data_show(
         console.print(repr("".join(corpus.vocab)))
         console.print(corpus.text[:400])
     else:
+        import numpy as np
+
         from tuiapp.data.toys import linear, truth_table
 
         x, y = linear() if name == "linear" else truth_table(name)
@@ -85,6 +87,3 @@ def data_show(
         for xs, target in zip(x, y):
             table.add_row(*[f"{v:g}" for v in xs], f"{float(np.ravel(target)[0]):g}")
         console.print(table)
-
-
-import numpy as np  # noqa: E402  (used by the toy table only)

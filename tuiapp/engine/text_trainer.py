@@ -1,4 +1,4 @@
-"""Training of the character-level LSTM inside a run's process: loss in nats and bits, samples."""
+"""Training of the character-level LSTM inside a run's process (imports Keras): loss in nats and bits, samples."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 import time
 from typing import Any
 
+import keras
 import numpy as np
 
 from models.sampler import CharSampler
@@ -41,8 +42,6 @@ def sampler_of(model: Any, vocab: list[str], hp: dict[str, Any]) -> CharSampler:
 
 def train(ctx: RunContext) -> None:
     """Build (or restore), train with per-epoch samples, keep every sample in the events."""
-    import keras
-
     config, hp = ctx.config, ctx.hp
     keras.utils.set_random_seed(hp["seed"])
     length = hp["seq_length"]
@@ -87,84 +86,79 @@ def train(ctx: RunContext) -> None:
         callback.finish()
 
 
-class TextCallback:
-    """Keras callback (built lazily so this module imports without Keras) - see make()."""
+class TextCallback(keras.callbacks.Callback):
+    """Batches (throttled) with bits per character, samples every N iterations and per epoch, checkpoints."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        import keras
+    def __init__(self, ctx: RunContext, vocab: list[str], xv: np.ndarray, yv: np.ndarray, steps: int,
+                 seed_text: str):
+        super().__init__()
+        self.ctx, self.vocab, self.xv, self.yv, self.steps = ctx, vocab, xv, yv, steps
+        self.seed_text, self.hp = seed_text, ctx.hp
+        self.epoch, self.iteration, self.last_emit, self.t0 = 0, 0, 0.0, time.time()
+        self.stopped = False
+        self.last_row: dict[str, Any] = {}
+        self.rng = np.random.default_rng(ctx.hp["seed"])
 
-        class _TextCallback(keras.callbacks.Callback):
-            def __init__(self, ctx: RunContext, vocab: list[str], xv: np.ndarray, yv: np.ndarray, steps: int,
-                         seed_text: str):
-                super().__init__()
-                self.ctx, self.vocab, self.xv, self.yv, self.steps = ctx, vocab, xv, yv, steps
-                self.seed_text, self.hp = seed_text, ctx.hp
-                self.epoch, self.iteration, self.last_emit, self.t0 = 0, 0, 0.0, time.time()
-                self.stopped = False
-                self.rng = np.random.default_rng(ctx.hp["seed"])
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch, self.t0 = epoch, time.time()
 
-            def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-                self.epoch, self.t0 = epoch, time.time()
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        loss = float(logs.get("loss", 0.0))
+        self.iteration += 1
+        if not math.isfinite(loss):
+            self.model.stop_training, self.stopped = True, True
+            self.ctx.finish("diverged", f"loss became NaN at epoch {self.epoch + 1}, batch {batch + 1}; "
+                                        f"learning rate {self.hp['learning_rate']:g} is probably too high")
+            return
+        if self.ctx.stop.is_set():
+            self.model.stop_training, self.stopped = True, True
+            save_atomic(self.model, self.ctx.dir / "last.keras")
+            self.ctx.finish("cancelled", f"cancelled by the user at epoch {self.epoch + 1}, batch {batch + 1}")
+            return
+        now = time.time()
+        if now - self.last_emit >= BATCH_EVENT_INTERVAL_S or batch + 1 == self.steps:
+            self.last_emit = now
+            self.ctx.emit("batch", epoch=self.epoch + 1, batch=batch + 1, batches=self.steps, loss=loss,
+                          accuracy=float(logs.get("accuracy", 0.0)), bits=loss / LN2)
+        every = self.hp["sample_every"]
+        if every and self.iteration % every == 0:
+            text = "".join(sampler_of(self.model, self.vocab, self.hp).generate(
+                self.seed_text, self.hp["sample_length"], 1.0, rng=self.rng))
+            self.ctx.emit("text", epoch=self.epoch + 1, step=self.iteration, temperature=1.0,
+                          seed=self.seed_text, sample=text)
 
-            def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-                logs = logs or {}
-                loss = float(logs.get("loss", 0.0))
-                self.iteration += 1
-                if not math.isfinite(loss):
-                    self.model.stop_training, self.stopped = True, True
-                    self.ctx.finish("diverged", f"loss became NaN at epoch {self.epoch + 1}, batch {batch + 1}; "
-                                                f"learning rate {self.hp['learning_rate']:g} is probably too high")
-                    return
-                if self.ctx.stop.is_set():
-                    self.model.stop_training, self.stopped = True, True
-                    save_atomic(self.model, self.ctx.dir / "last.keras")
-                    self.ctx.finish("cancelled", f"cancelled by the user at epoch {self.epoch + 1}, batch {batch + 1}")
-                    return
-                now = time.time()
-                if now - self.last_emit >= BATCH_EVENT_INTERVAL_S or batch + 1 == self.steps:
-                    self.last_emit = now
-                    self.ctx.emit("batch", epoch=self.epoch + 1, batch=batch + 1, batches=self.steps, loss=loss,
-                                  accuracy=float(logs.get("accuracy", 0.0)), bits=loss / LN2)
-                every = self.hp["sample_every"]
-                if every and self.iteration % every == 0:
-                    text = "".join(sampler_of(self.model, self.vocab, self.hp).generate(
-                        self.seed_text, self.hp["sample_length"], 1.0, rng=self.rng))
-                    self.ctx.emit("text", epoch=self.epoch + 1, step=self.iteration, temperature=1.0,
-                                  seed=self.seed_text, sample=text)
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.stopped:
+            return
+        logs = logs or {}
+        seconds = time.time() - self.t0
+        row: dict[str, Any] = {"loss": float(logs.get("loss", float("nan"))),
+                               "accuracy": float(logs.get("accuracy", float("nan"))),
+                               "learning_rate": self.hp["learning_rate"], "seconds": round(seconds, 3),
+                               "samples_per_s": round(self.steps * self.hp["batch_size"] *
+                                                      self.hp["seq_length"] / max(seconds, 1e-9), 1)}
+        if len(self.xv):
+            probs = np.asarray(self.model.predict(self.xv, batch_size=256, verbose=0))
+            picked = np.take_along_axis(probs, self.yv[..., None], axis=-1)[..., 0]
+            row["val_loss"] = float(-np.mean(np.log(np.maximum(picked, 1e-12))))
+            row["val_accuracy"] = float(np.mean(probs.argmax(axis=-1) == self.yv))
+        sampler = sampler_of(self.model, self.vocab, self.hp)
+        sampler.save(str(self.ctx.dir / "sampler.npz"))
+        for temperature in TEMPERATURES:
+            text = "".join(sampler.generate(self.seed_text, self.hp["sample_length"], temperature,
+                                            rng=self.rng))
+            self.ctx.emit("text", epoch=epoch + 1, temperature=temperature, seed=self.seed_text,
+                          sample=text, val_loss=row.get("val_loss"))
+        save_atomic(self.model, self.ctx.dir / "checkpoint.keras")
+        row["bits"] = row["loss"] / LN2
+        if row.get("val_loss") is not None:
+            row["val_bits"] = row["val_loss"] / LN2
+        self.ctx.mark_epoch(epoch + 1, row)
+        self.last_row = row
 
-            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-                if self.stopped:
-                    return
-                logs = logs or {}
-                seconds = time.time() - self.t0
-                row: dict[str, Any] = {"loss": float(logs.get("loss", float("nan"))),
-                                       "accuracy": float(logs.get("accuracy", float("nan"))),
-                                       "learning_rate": self.hp["learning_rate"], "seconds": round(seconds, 3),
-                                       "samples_per_s": round(self.steps * self.hp["batch_size"] *
-                                                              self.hp["seq_length"] / max(seconds, 1e-9), 1)}
-                if len(self.xv):
-                    probs = np.asarray(self.model.predict(self.xv, batch_size=256, verbose=0))
-                    picked = np.take_along_axis(probs, self.yv[..., None], axis=-1)[..., 0]
-                    row["val_loss"] = float(-np.mean(np.log(np.maximum(picked, 1e-12))))
-                    row["val_accuracy"] = float(np.mean(probs.argmax(axis=-1) == self.yv))
-                sampler = sampler_of(self.model, self.vocab, self.hp)
-                sampler.save(str(self.ctx.dir / "sampler.npz"))
-                for temperature in TEMPERATURES:
-                    text = "".join(sampler.generate(self.seed_text, self.hp["sample_length"], temperature,
-                                                    rng=self.rng))
-                    self.ctx.emit("text", epoch=epoch + 1, temperature=temperature, seed=self.seed_text,
-                                  sample=text, val_loss=row.get("val_loss"))
-                save_atomic(self.model, self.ctx.dir / "checkpoint.keras")
-                row["bits"] = row["loss"] / LN2
-                if row.get("val_loss") is not None:
-                    row["val_bits"] = row["val_loss"] / LN2
-                self.ctx.mark_epoch(epoch + 1, row)
-                self.last_row = row
-
-            def finish(self) -> None:
-                save_atomic(self.model, self.ctx.dir / "model.keras")
-                row = getattr(self, "last_row", {})
-                metrics = {k: row[k] for k in ("val_loss", "val_bits", "val_accuracy") if row.get(k) is not None}
-                self.ctx.finish("finished", metrics=metrics)
-
-        return _TextCallback(*args, **kwargs)
+    def finish(self) -> None:
+        save_atomic(self.model, self.ctx.dir / "model.keras")
+        row = self.last_row
+        metrics = {k: row[k] for k in ("val_loss", "val_bits", "val_accuracy") if row.get(k) is not None}
+        self.ctx.finish("finished", metrics=metrics)
