@@ -107,3 +107,9 @@ def data_event(prepared: Prepared, note: str | None) -> dict:
         "train_counts": class_counts(prepared.y_train),
         "test_counts": class_counts(prepared.y_test),
     }
+
+
+def load_for_run(config: RunConfig, home: Path, input_kind: str) -> tuple[Prepared, str | None]:
+    """Find, load, scale and split the images of a run (NumPy only: runs while Keras imports)."""
+    source, note = find_source(config, home)
+    return prepare(config, source, config.hp["validation_split"], input_kind, config.hp["pixels"]), note

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from tuiapp.engine.context import RunContext
-from tuiapp.engine.imagedata import Prepared, data_event, find_source, prepare
+from tuiapp.engine.imagedata import Prepared, data_event, load_for_run
 from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
 from tuiapp.errors import UserError
 
@@ -175,8 +175,11 @@ def model_rows(model: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def train(ctx: RunContext) -> None:
-    """Build (or restore), train with events, evaluate on the test set."""
+def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) -> None:
+    """Build (or restore), train with events, evaluate on the test set.
+
+    `loaded` is the run's data when the worker has already read it (while Keras imported).
+    """
     keras = _keras()
     config, hp = ctx.config, ctx.hp
     if config.device == "gpu" and not _has_gpu():
@@ -187,8 +190,8 @@ def train(ctx: RunContext) -> None:
 
         tf.config.experimental.enable_op_determinism()
     arch = config.architecture
-    source, note = find_source(config, ctx.store.home)
-    prepared = prepare(config, source, hp["validation_split"], arch.input_kind, hp["pixels"])
+    prepared, note = loaded or load_for_run(config, ctx.store.home, arch.input_kind)
+    source = prepared.data.source
     ctx.emit("data", **data_event(prepared, note))
     ctx.store.update(ctx.run_id, data_source=source.describe(), device=_device_name())
     from models.common import optimizer

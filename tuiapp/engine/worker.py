@@ -33,16 +33,35 @@ def _heartbeat(ctx: RunContext) -> None:
         time.sleep(HEARTBEAT_S)
 
 
-def trainer_for(config: RunConfig):
-    """The training function for a config's architecture."""
-    arch = config.architecture
+def _import_keras() -> None:
+    try:
+        import keras  # noqa: F401
+    except Exception:  # the trainer's own import reports it
+        pass
+
+
+def run_trainer(ctx: RunContext) -> None:
+    """Train with the trainer for the config's architecture."""
+    arch = ctx.config.architecture
     if arch.family == "text":
-        from tuiapp.engine.text_trainer import train
+        from tuiapp.engine.text_trainer import train as train_text
+
+        train_text(ctx)
     elif arch.engine == "numpy":
-        from tuiapp.engine.numpy_trainer import train
+        from tuiapp.engine.numpy_trainer import train as train_numpy
+
+        train_numpy(ctx)
     else:
-        from tuiapp.engine.keras_trainer import train
-    return train
+        # TensorFlow takes seconds to import: do it while this thread reads and decodes the data.
+        importer = threading.Thread(target=_import_keras, daemon=True, name="import-keras")
+        importer.start()
+        from tuiapp.engine.imagedata import load_for_run
+
+        loaded = load_for_run(ctx.config, ctx.store.home, arch.input_kind)
+        importer.join()
+        from tuiapp.engine.keras_trainer import train as train_keras
+
+        train_keras(ctx, loaded)
 
 
 def main(argv: list[str]) -> int:
@@ -63,7 +82,7 @@ def main(argv: list[str]) -> int:
     ctx.emit("status", status="running", pid=os.getpid(), resume=resume)
     threading.Thread(target=_heartbeat, args=(ctx,), daemon=True).start()
     try:
-        trainer_for(config)(ctx)
+        run_trainer(ctx)
         if ctx.outcome is None:
             if ctx.stop.is_set():
                 ctx.finish("cancelled", "cancelled before training started")
