@@ -16,7 +16,7 @@ from tuiapp.views import render
 from tuiapp.views.follow import RunFollower
 
 POLL_S = 0.1
-REDRAW_S = 0.25  # charts redraw at most 4 times a second, and only when something changed
+REDRAW_S = 0.5  # panels redraw at most twice a second, each only when its own data changed
 
 
 class RunScreen(Screen[None]):
@@ -37,6 +37,7 @@ class RunScreen(Screen[None]):
         super().__init__()
         self.follower = RunFollower(store, run_id)
         self.drawn_version = -1
+        self.drawn: dict[str, tuple] = {}  # panel -> the data signature it was last drawn with
         self.images_loaded: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -98,9 +99,12 @@ class RunScreen(Screen[None]):
         self.query_one("#status-line", Static).update(self.follower.status_line())
         active = self.query_one("#tabs", TabbedContent).active
         if active == "tab-live":
-            self.query_one("#loss-chart", LossChart).draw(self.state)
-            self.query_one("#acc-chart", LossChart).draw(self.state)
-            self.query_one("#confusion", ConfusionMatrixView).draw(self.state)
+            s = self.state
+            if self._changed("charts", (len(s.batches), len(s.epochs)), force):
+                self.query_one("#loss-chart", LossChart).draw(s)
+                self.query_one("#acc-chart", LossChart).draw(s)
+            if self._changed("confusion", (len(s.confusion),), force):
+                self.query_one("#confusion", ConfusionMatrixView).draw(s)
         elif active == "tab-weights":
             self._draw_weights()
         elif active == "tab-images":
@@ -111,6 +115,13 @@ class RunScreen(Screen[None]):
             self.query_one("#steps", StepView).draw(self.state)
         elif active == "tab-config":
             self._draw_config()
+
+    def _changed(self, panel: str, signature: tuple, force: bool) -> bool:
+        """Whether a panel's data moved on since it was drawn (always True when forced)."""
+        if not force and self.drawn.get(panel) == signature:
+            return False
+        self.drawn[panel] = signature
+        return True
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.redraw(force=True)
