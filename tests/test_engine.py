@@ -146,6 +146,7 @@ def test_gpu_without_gpu_is_a_clear_error(home):
     (["export", "x", "--format", "xml"], "error: --format 'xml': expected one of csv, json, tensorboard"),
     (["data", "show", "cifar10"], "error: unknown data set 'cifar10'"),
     (["train", "char-lstm", "--text", "/nonexistent.txt"], "error: /nonexistent.txt: file not found"),
+    ([], "error: the terminal UI needs an interactive terminal"),
 ])
 def test_user_mistakes_exit_2_without_traceback(home, args, message):
     out = run_cli(home, *args)

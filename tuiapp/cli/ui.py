@@ -6,7 +6,14 @@ import typer
 
 
 def open_ui(mouse: bool = True) -> None:
-    """Start the Textual app if it is installed in this version; otherwise say what to use instead."""
+    """Start the Textual app (it needs a terminal; headless use goes through the commands)."""
+    import sys
+
+    from tuiapp.errors import UserError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the terminal UI needs an interactive terminal; headless, use the commands "
+                        "(`tuiapp -h` lists them, e.g. `tuiapp train mlp`)")
     try:
         from tuiapp.ui.app import make_app
     except ModuleNotFoundError as exc:

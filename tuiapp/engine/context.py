@@ -57,6 +57,9 @@ class RunContext:
             writer.writerow({k: ("" if v is None else v) for k, v in clean(row).items()})
         self.emit("epoch", **row)
         metrics = {k: row[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy") if row.get(k) is not None}
+        if row.get("val_accuracy") is not None:
+            previous = self.store.get(self.run_id, check=False).metrics.get("best_val_accuracy")
+            metrics["best_val_accuracy"] = max(row["val_accuracy"], previous or 0.0)
         self.store.update(self.run_id, epoch=epoch, metrics=clean(metrics), heartbeat=time.time())
         self.state_path.write_text(json.dumps({"epoch": epoch}))
 

@@ -105,5 +105,6 @@ def describe(record: RunRecord) -> dict[str, Any]:
     keys = [k for k in ("units", "filters", "cell", "activation", "dropout", "optimizer", "learning_rate",
                         "batch_size", "epochs") if k in hp]
     summary = " ".join(f"{k}={','.join(map(str, hp[k])) if isinstance(hp[k], list) else hp[k]}" for k in keys[:5])
-    return {"hp": summary, "val_accuracy": record.metrics.get("val_accuracy"),
+    best = record.metrics.get("best_val_accuracy", record.metrics.get("val_accuracy"))
+    return {"hp": summary, "val_accuracy": best,
             "test_accuracy": record.metrics.get("test_accuracy")}
