@@ -104,6 +104,10 @@ async def test_cancel_a_run_from_the_dashboard(home):
         await pilot.press("c")
         await until(pilot, lambda: screen.follower.record.status == "cancelled", 30)
         assert "cancelled by the user" in screen.follower.record.error
+        await pilot.press("e")  # a copy with the same settings, ready to edit
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen) and app.screen.config is not None, 10)
+        assert app.screen.arch_id == "mlp" and app.screen.config.hp["epochs"] == 200
+        assert app.screen.query_one("#hp-epochs", Input).value == "200"
 
 
 async def test_attach_to_a_detached_cli_run_and_quit_leaving_it_running(home):

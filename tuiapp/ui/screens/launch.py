@@ -45,10 +45,13 @@ class LaunchScreen(Screen[None]):
                 yield Static("", id="arch-title")
                 yield Label("preset")
                 arch = models.get(self.arch_id)
-                yield Select([(f"{p.name}: {p.title}", p.name) for p in arch.presets], id="preset", allow_blank=False)
+                self.preset = self.preset if self.preset in [p.name for p in arch.presets] else arch.presets[0].name
+                self.data = self.data if self.data in arch.datasets else arch.datasets[0]
+                yield Select([(f"{p.name}: {p.title}", p.name) for p in arch.presets], value=self.preset,
+                             id="preset", allow_blank=False)
                 yield Vertical(id="form-holder")
                 yield Label("data set")
-                yield Select([(d, d) for d in arch.datasets], id="dataset", allow_blank=False)
+                yield Select([(d, d) for d in arch.datasets], value=self.data, id="dataset", allow_blank=False)
                 yield Static("", id="data-source")
                 yield Input("", id="text-path", placeholder="text file (empty: the bundled sample)")
                 yield Label("device")
@@ -125,6 +128,8 @@ class LaunchScreen(Screen[None]):
 
     # -- events ----------------------------------------------------------------------
     async def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.highlighted != event.option_index:
+            return  # stale: the highlight has moved on (e.g. the list's own first highlight on mount)
         if event.option.id and event.option.id != self.arch_id and event.option.id in models.REGISTRY:
             self.preset = None
             await self.select_arch(event.option.id)
