@@ -6,6 +6,7 @@ varies it. Unknown keys and bad values are rejected field by field with the allo
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
@@ -147,14 +148,16 @@ class RunConfig:
     def data_info(self) -> dict[str, Any]:
         """Shapes the summary and the builder need (vocabulary size for text)."""
         if self.data == "text":
-            from tuiapp.data.text import load_corpus
+            from tuiapp.data.text import default_corpus
 
+            path = self.text or str(default_corpus())
             try:
-                corpus = load_corpus(self.text, self.hp["lowercase"], self.hp["keep_newlines"],
-                                     self.hp["min_char_freq"], self.hp["seq_length"])
-            except UserError:
+                mtime = os.stat(path).st_mtime
+            except OSError:
                 return {"vocab_size": 60}
-            return {"vocab_size": len(corpus.vocab)}
+            hp = self.hp
+            return {"vocab_size": _vocab_size(path, mtime, hp["lowercase"], hp["keep_newlines"],
+                                              hp["min_char_freq"], hp["seq_length"])}
         return dict(models.IMAGE_INFO)
 
     def summary(self) -> list[tuple[str, str, int]]:
@@ -174,6 +177,17 @@ class RunConfig:
         base = self.architecture.defaults(self.preset)
         changed = [f"{k}={_fmt(v)}" for k, v in self.hp.items() if base.get(k) != v]
         return " ".join(changed)
+
+
+@functools.lru_cache(maxsize=16)
+def _vocab_size(path: str, mtime: float, lowercase: bool, keep_newlines: bool, min_freq: int, seq: int) -> int:
+    """Vocabulary size of a corpus (cached per file version: the form asks on every keystroke)."""
+    from tuiapp.data.text import load_corpus
+
+    try:
+        return len(load_corpus(path, lowercase, keep_newlines, min_freq, seq).vocab)
+    except UserError:
+        return 60
 
 
 def _fmt(value: Any) -> str:

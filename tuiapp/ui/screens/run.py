@@ -228,27 +228,25 @@ class RunScreen(Screen[None]):
         self.query_one("#tabs", TabbedContent).active = "tab-steps"
         view.draw(self.state)
 
-    def action_cancel_run(self) -> None:
-        """Ask the run to stop at the end of its batch."""
+    def _engine(self, action: str, doing: str) -> None:
+        """Ask the engine to cancel or resume this run; a refusal becomes a notification."""
         from tuiapp.engine import launch
         from tuiapp.errors import UserError
 
+        run_id = self.follower.record.id
         try:
-            launch.cancel(self.follower.record.id, self.app.store)
-            self.notify(f"cancelling {self.follower.record.id}...")
+            getattr(launch, action)(run_id, self.app.store)
+            self.notify(f"{doing} {run_id}")
         except UserError as exc:
             self.notify(str(exc), severity="warning")
+
+    def action_cancel_run(self) -> None:
+        """Ask the run to stop at the end of its batch."""
+        self._engine("cancel", "cancelling")
 
     def action_resume_run(self) -> None:
         """Resume an interrupted, cancelled, failed or diverged run."""
-        from tuiapp.engine import launch
-        from tuiapp.errors import UserError
-
-        try:
-            launch.resume(self.follower.record.id, self.app.store)
-            self.notify(f"resuming {self.follower.record.id}")
-        except UserError as exc:
-            self.notify(str(exc), severity="warning")
+        self._engine("resume", "resuming")
 
     def action_edit_copy(self) -> None:
         """Open the launch form with this run's settings."""
