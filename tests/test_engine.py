@@ -147,9 +147,21 @@ def test_gpu_without_gpu_is_a_clear_error(home):
     (["data", "show", "cifar10"], "error: unknown data set 'cifar10'"),
     (["train", "char-lstm", "--text", "/nonexistent.txt"], "error: /nonexistent.txt: file not found"),
     ([], "error: the terminal UI needs an interactive terminal"),
+    (["train", "--bogus"], "No such option"),
+    (["frobnicate"], "No such command"),
+    (["show"], "Missing argument"),
 ])
 def test_user_mistakes_exit_2_without_traceback(home, args, message):
     out = run_cli(home, *args)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert message in out.stderr
     assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_unwritable_export_folder_is_one_line(home):
+    from tuiapp.config import RunConfig
+
+    RunStore().create(RunConfig.create("mlp").to_dict())
+    out = run_cli(home, "export", "last", "--out", "/proc/tuiapp-cannot-write-here")
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: /proc/tuiapp-cannot-write-here") and "Traceback" not in out.stderr

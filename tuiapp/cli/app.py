@@ -80,11 +80,15 @@ def main() -> None:
         sys.exit(130)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except OSError as exc:  # a path the user gave cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}")
+        sys.exit(2)
+    except Exception as exc:
+        # Usage errors (unknown option or command, missing argument): click's, or the copy
+        # vendored in newer typer; both carry show() and exit_code.
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(2 if exc.exit_code == 1 else exc.exit_code)
         raise
     sys.exit(code if isinstance(code, int) else 0)
