@@ -16,15 +16,6 @@ def _fmt_time(ts: float | None) -> str:
     return time.strftime("%m-%d %H:%M", time.localtime(ts)) if ts else "-"
 
 
-def _fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
-
-
 def register(app: typer.Typer) -> None:
     @app.command("runs")
     def runs(
@@ -49,7 +40,7 @@ def register(app: typer.Typer) -> None:
         if not records:
             typer.echo("no runs yet; start one with `tuiapp train mlp`")
             return
-        from tuiapp.views.render import plain_table
+        from tuiapp.views.render import fmt_duration, plain_table
 
         colours = {"finished": "green", "running": "cyan", "queued": "cyan", "cancelled": "yellow",
                    "interrupted": "yellow", "failed": "red", "diverged": "red"}
@@ -60,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 r.id, Text(r.status, style=colours.get(r.status, "")), str(r.pid or "-"), r.arch, r.preset or "-",
                 f"{r.epoch}/{r.epochs}", f"{m['val_accuracy']:.4f}" if m.get("val_accuracy") is not None else "-",
                 f"{m['test_accuracy']:.4f}" if m.get("test_accuracy") is not None else "-",
-                _fmt_duration(r.duration), _fmt_time(r.started or r.created),
+                fmt_duration(r.duration), _fmt_time(r.started or r.created),
             ])
         table = plain_table([(c, "right" if c in ("pid", "epoch", "val acc", "test acc") else "left") for c in
                              ("id", "status", "pid", "arch", "preset", "epoch", "val acc", "test acc", "duration",

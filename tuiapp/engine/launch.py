@@ -124,8 +124,8 @@ def resume(ref: str, store: RunStore | None = None, epochs: int | None = None) -
             "(or pass --epochs N to train a finished run further)"
         )
     RunConfig.from_dict(record.config)
-    (record.dir / "config.json").write_text(__import__("json").dumps(record.config, indent=2, sort_keys=True) + "\n")
-    store.update(record.id, status="queued", error=None, ended=None, pid=None, config=record.config,
+    store.save_config(record.id, record.config)
+    store.update(record.id, status="queued", error=None, ended=None, pid=None,
                  epochs=record.config["hp"].get("epochs", 0))
     _spawn(store.get(record.id, check=False), store, resume=True)
     return store.get(record.id)

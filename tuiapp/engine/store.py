@@ -144,10 +144,14 @@ class RunStore:
                  config["hp"].get("epochs", 0), json.dumps(config), config.get("device")),
             )
             db.execute("COMMIT")
-        run_dir = self.runs_dir / run_id
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        (self.runs_dir / run_id).mkdir(parents=True, exist_ok=True)
+        self.save_config(run_id, config)
         return self.get(run_id)
+
+    def save_config(self, run_id: str, config: dict[str, Any]) -> None:
+        """Write a run's config.json (the worker reads it) and its copy in the index."""
+        (self.runs_dir / run_id / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        self.update(run_id, config=config)
 
     def update(self, run_id: str, **values: Any) -> None:
         """Set columns of one run (dicts are stored as JSON)."""

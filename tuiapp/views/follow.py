@@ -8,6 +8,7 @@ from typing import Any
 from tuiapp.engine.events import EventTail
 from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
 from tuiapp.errors import UserError
+from tuiapp.views.render import fmt_duration
 from tuiapp.views.state import RunState
 
 RECORD_REFRESH_S = 1.0
@@ -60,7 +61,7 @@ class RunFollower:
             parts.append(f"epoch {r.epoch}/{epochs}")
         eta = self.eta()
         if eta is not None:
-            parts.append(f"ETA {_fmt_s(eta)}")
+            parts.append(f"ETA {fmt_duration(eta, digits=0)}")
         if s.epochs and s.epochs[-1].get("samples_per_s"):
             parts.append(f"{s.epochs[-1]['samples_per_s']:,.0f} samples/s")
         parts.append(r.device or s.model.get("device") or "-")
@@ -90,13 +91,6 @@ class RunFollower:
                 return None
             per_epoch = elapsed / done_fraction
         return max(0.0, (epochs - batch["epoch"] + 1 - done_fraction) * per_epoch)
-
-
-def _fmt_s(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def describe(record: RunRecord) -> dict[str, Any]:

@@ -19,6 +19,16 @@ def no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+def fmt_duration(seconds: float | None, digits: int = 1) -> str:
+    """12.3s, 4m05s or 2h10m ('-' when unknown)."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.{digits}f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
 def downsample(values: Sequence[float], limit: int) -> tuple[list[int], list[float]]:
     """At most `limit` points (bucket means), with their original x positions, for smooth long runs."""
     n = len(values)

@@ -12,18 +12,12 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from tuiapp.engine.store import ACTIVE, RunRecord
 from tuiapp.ui.screens.modals import ConfirmModal
 from tuiapp.views.follow import describe
+from tuiapp.views.render import fmt_duration
 
 COLUMNS = ("mark", "id", "status", "arch", "preset", "best val acc", "test acc", "duration", "started",
            "key hyperparameters")
 SORT_KEYS = ("started", "status", "arch", "best val acc", "duration")
 REFRESH_S = 1.0
-
-
-def _duration(record: RunRecord) -> str:
-    d = record.duration
-    if d is None:
-        return "-"
-    return f"{d:.1f}s" if d < 60 else f"{int(d // 60)}m{int(d % 60):02d}s"
 
 
 class RunsScreen(Screen[None]):
@@ -101,7 +95,7 @@ class RunsScreen(Screen[None]):
             table.add_row("*" if r.id in self.marked else " ", r.id, status, r.arch, r.preset or "-",
                           "-" if info["val_accuracy"] is None else f"{info['val_accuracy']:.4f}",
                           "-" if info["test_accuracy"] is None else f"{info['test_accuracy']:.4f}",
-                          _duration(r), time.strftime("%m-%d %H:%M", time.localtime(r.started or r.created)),
+                          fmt_duration(r.duration), time.strftime("%m-%d %H:%M", time.localtime(r.started or r.created)),
                           info["hp"], key=r.id)
         if current and current in {r.id for r in rows}:
             table.move_cursor(row=[r.id for r in rows].index(current))
