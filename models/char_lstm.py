@@ -11,7 +11,7 @@ from models.spec import Param
 
 CHAR_PARAMS: tuple[Param, ...] = (
     Param("cell", "choice", "lstm", "recurrent cell", choices=("lstm", "gru")),
-    Param("units", "intlist", [300], "units of each recurrent layer (several: stacked)", min=1, max=4096),
+    Param("units", "intlist", [300], "units of each recurrent layer (several: stacked)", min=1, max=4096, min_items=1),
     Param("activation", "choice", "tanh", "cell activation (the book uses relu)", choices=("tanh", "relu")),
     Param("embedding", "int", 0, "embedding size; 0 feeds one-hot characters", min=0, max=1024),
     Param("seq_length", "int", 25, "characters per training sequence", min=2, max=1000),

@@ -8,7 +8,7 @@ from models.common import ACTIVATIONS, IMAGE_PARAMS, REGULARIZER_PARAMS, TRAININ
 from models.spec import Param
 
 CNN_PARAMS: tuple[Param, ...] = (
-    Param("filters", "intlist", [64, 64, 64], "filters of each Conv2D layer", min=1, max=1024),
+    Param("filters", "intlist", [64, 64, 64], "filters of each Conv2D layer", min=1, max=1024, min_items=1),
     Param("kernel_size", "int", 3, "square kernel size", min=1, max=9),
     Param("padding", "choice", "valid", "border handling of the convolutions", choices=("valid", "same")),
     Param("pool_size", "int", 2, "max-pooling window after a convolution (1: none)", min=1, max=4),

@@ -11,7 +11,7 @@ CELLS = ("simple_rnn", "lstm", "gru")
 
 RNN_PARAMS: tuple[Param, ...] = (
     Param("cell", "choice", "simple_rnn", "recurrent cell", choices=CELLS),
-    Param("units", "intlist", [256], "units of each recurrent layer (several: stacked)", min=1, max=4096),
+    Param("units", "intlist", [256], "units of each recurrent layer (several: stacked)", min=1, max=4096, min_items=1),
     Param("bidirectional", "bool", False, "read the rows both ways"),
     Param("dropout", "float", 0.2, "input dropout inside each recurrent cell", min=0.0, max=0.95),
     *REGULARIZER_PARAMS,

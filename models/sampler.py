@@ -47,18 +47,14 @@ class CharSampler:
         return sampler
 
     def save(self, path: str) -> None:
-        """Write everything needed to sample to one .npz (no Keras needed to read it)."""
+        """Write everything needed to sample to one .npz (no Keras needed to read it); callers make it atomic."""
         arrays: dict[str, Any] = {"vocab": np.array(self.vocab), "meta": np.array([self.cell, self.activation])}
         if self.embedding is not None:
             arrays["embedding"] = self.embedding
         for i, (k, r, b) in enumerate(self.layers):
             arrays[f"k{i}"], arrays[f"r{i}"], arrays[f"b{i}"] = k, r, b
         arrays["dense_k"], arrays["dense_b"] = self.dense
-        tmp = path + ".tmp.npz"
-        np.savez(tmp, **arrays)
-        import os
-
-        os.replace(tmp, path)
+        np.savez(path, **arrays)
 
     @classmethod
     def load(cls, path: str) -> CharSampler:

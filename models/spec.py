@@ -7,6 +7,7 @@ never import Keras or TensorFlow. Building a network imports Keras lazily.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,13 +27,28 @@ def _parse_bool(text: str) -> bool:
 
 
 def _parse_intlist(text: str) -> list[int]:
-    text = text.strip().strip("[]")
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1].strip()
     if not text:
         return []
-    try:
-        return [int(part) for part in text.replace("-", ",").split(",") if part.strip()]
-    except ValueError:
-        raise ParamError("expected whole numbers separated by commas, e.g. 256,256") from None
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isascii() and part.lstrip("-").isdigit() for part in parts):
+        raise ParamError("expected whole numbers separated by commas, e.g. 256,256")
+    return [int(part) for part in parts]
+
+
+def _number(value: float) -> str:
+    """2147483647 rather than 2.14748e+09; 1e-07 stays short."""
+    return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else f"{value:g}"
+
+
+def _finite_floats(text: str) -> list[float]:
+    """Comma-separated finite numbers (a ValueError otherwise)."""
+    values = [float(part) for part in text.split(",")]
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError("not finite")
+    return values
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,8 @@ class Param:
     max: float | None = None
     choices: tuple[str, ...] = ()
     max_items: int = 8
+    min_items: int = 0
+    numbers: int = 0  # for a str parameter holding comma-separated numbers: how many (checked finite)
 
     def describe_range(self) -> str:
         """Say in words which values are allowed."""
@@ -55,21 +73,27 @@ class Param:
         if self.kind == "bool":
             return "true or false"
         if self.kind in {"int", "float", "intlist"}:
-            low = "" if self.min is None else f"{self.min:g}"
-            high = "" if self.max is None else f"{self.max:g}"
+            low = "" if self.min is None else _number(self.min)
+            high = "" if self.max is None else _number(self.max)
             what = {"int": "a whole number", "float": "a number", "intlist": "whole numbers"}[self.kind]
             if self.kind == "intlist":
-                what = f"up to {self.max_items} comma-separated whole numbers"
+                count = f"{self.min_items} to {self.max_items}" if self.min_items else f"up to {self.max_items}"
+                what = f"{count} comma-separated whole numbers"
             if low and high:
                 return f"{what} from {low} to {high}"
             if low:
                 return f"{what} of at least {low}"
             return what
+        if self.numbers:
+            return f"{self.numbers} comma-separated finite numbers"
         return "text"
 
     def parse(self, text: str) -> Any:
         """Turn the text a user typed (CLI --set, a form field) into a checked value."""
         raw = text.strip()
+        if not raw.isascii() and self.kind in ("int", "float", "intlist"):  # int("١٢") is 12 in Python
+            raise ParamError(f"{self.name}: {raw!r} is not valid; expected {self.describe_range()} "
+                             "(written with the digits 0-9)")
         try:
             if self.kind == "int":
                 value: Any = int(raw)
@@ -114,7 +138,7 @@ class Param:
             ):
                 raise bad
             value = list(value)
-            if len(value) > self.max_items:
+            if not self.min_items <= len(value) <= self.max_items:
                 raise bad
             for item in value:
                 if (self.min is not None and item < self.min) or (self.max is not None and item > self.max):
@@ -123,6 +147,12 @@ class Param:
         else:
             if not isinstance(value, str):
                 raise bad
+            if self.numbers:
+                try:
+                    if len(_finite_floats(value)) != self.numbers:
+                        raise bad
+                except ValueError:
+                    raise bad from None
             return value
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             raise bad

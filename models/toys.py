@@ -15,7 +15,7 @@ SCRATCH_TRAINING: tuple[Param, ...] = (
 )
 
 NEURON_PARAMS: tuple[Param, ...] = (
-    Param("weights", "str", "1.0,2.0", "the two input weights"),
+    Param("weights", "str", "1.0,2.0", "the two input weights", numbers=2),
     Param("bias", "float", 0.0, "the bias", min=-1e6, max=1e6),
     Param("inputs", "str", "1,1", "the input vector"),
     Param("activation", "choice", "sigmoid", "activation", choices=("sigmoid", "tanh", "relu", "linear", "step")),
@@ -55,7 +55,7 @@ FD_MLP_PARAMS: tuple[Param, ...] = (
 )
 
 SCRATCH_MLP_PARAMS: tuple[Param, ...] = (
-    Param("units", "intlist", [100], "hidden layer widths", min=1, max=8192),
+    Param("units", "intlist", [100], "hidden layer widths", min=1, max=8192, min_items=1),
     Param("activation", "choice", "sigmoid", "hidden activation", choices=("sigmoid", "tanh", "relu", "linear")),
     Param("output_activation", "choice", "sigmoid", "output activation", choices=("sigmoid", "softmax", "linear")),
     Param("loss", "choice", "logistic", "cost function",

@@ -8,13 +8,13 @@ from tuiapp.config import ConfigError, RunConfig
 
 
 @pytest.mark.parametrize("sets,expected", [
-    (["learning_rate=-1"], "learning_rate: -1.0 is not allowed; expected a number from 1e-07 to 1e+06"),
+    (["learning_rate=-1"], "learning_rate: -1.0 is not allowed; expected a number from 1e-07 to 1000000"),
     (["learning_rate=fast"], "learning_rate: 'fast' is not valid; expected a number"),
     (["epochs=0"], "epochs: 0 is not allowed; expected a whole number from 1 to 10000"),
     (["epochs=2.5"], "epochs: '2.5' is not valid; expected a whole number"),
     (["dropout=1.5"], "dropout: 1.5 is not allowed; expected a number from 0 to 0.95"),
     (["activation=swish"], "activation: 'swish' is not allowed; expected one of relu, elu, selu"),
-    (["units=a,b"], "units: 'a,b' is not valid; expected up to 8 comma-separated whole numbers"),
+    (["units=a,b"], "units: 'a,b' is not valid; expected 1 to 8 comma-separated whole numbers"),
     (["units=0"], "units: [0] is not allowed"),
     (["wings=2"], "mlp has no hyperparameter 'wings'; known: units"),
     (["learning_rate"], "--set 'learning_rate': expected key=value"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import time
 
@@ -48,7 +49,9 @@ def test_one_epoch_mlp_through_cli(home):
         rows = list(csv.DictReader(handle))
     assert len(rows) == 1 and float(rows[0]["val_accuracy"]) > 0.8
     assert (run_dir / "model.keras").stat().st_size > 100_000
-    assert (run_dir / "checkpoint.keras").exists()
+    assert sorted(p.name for p in run_dir.glob("checkpoint*")) == ["checkpoint-1.keras"]
+    assert json.loads((run_dir / "state.json").read_text()) == {"epoch": 1, "checkpoint": "checkpoint-1.keras"}
+    assert not list(run_dir.glob(".*tmp*"))
     batches = [e for e in lines if e["type"] == "batch"]
     assert batches and all(b["loss"] > 0 for b in batches)
     # and it is visible to the other commands
@@ -84,10 +87,13 @@ def test_cancel_then_resume(home):
     assert final["type"] == "status" and final["status"] == "cancelled"
     assert final["t"] - asked < 3.0  # a batch here takes milliseconds
     assert "cancelled by the user at epoch" in final["reason"]
+    stopped_epoch, stopped_batch = map(int, re.search(r"at epoch (\d+), batch (\d+)", final["reason"]).groups())
     last_batch = [e for e in events if e["type"] == "batch"][-1]
-    assert f"batch {last_batch['batch']}" in final["reason"] or last_batch["t"] <= final["t"]
+    # the batch it stopped at is the newest one trained: no batch event is after it
+    assert (last_batch["epoch"], last_batch["batch"]) <= (stopped_epoch, stopped_batch)
+    assert stopped_epoch == record.epoch + 1  # a partial epoch is not recorded
     run_dir = home / "runs" / run_id
-    assert (run_dir / "checkpoint.keras").exists() and (run_dir / "last.keras").exists()
+    assert (run_dir / f"checkpoint-{record.epoch}.keras").exists() and (run_dir / "last.keras").exists()
     done = record.epoch
     assert done >= 1
     with open(run_dir / "history.csv") as handle:
@@ -107,7 +113,8 @@ def test_kill_9_is_interrupted_and_resume_completes(home):
     wait_for(lambda: any(e["type"] == "epoch" for e in events_of(home, run_id)), timeout=120)
     pid = store.get(run_id).pid
     os.kill(pid, signal.SIGKILL)
-    record = wait_for(lambda: (r := store.get(run_id)).status == "interrupted" and r, timeout=10)
+    record = wait_for(lambda: store.reap(run_id) and store.get(run_id), timeout=10)
+    assert record.status == "interrupted"
     assert "died without finishing" in record.error
     listed = json.loads(run_cli(home, "runs", "--json").stdout)
     assert listed[0]["status"] == "interrupted"

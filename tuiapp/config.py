@@ -128,6 +128,9 @@ class RunConfig:
         for name, allowed in (("device", DEVICES), ("backend", BACKENDS), ("source", SOURCES)):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name}: {getattr(self, name)!r} is not allowed; expected one of {', '.join(allowed)}")
+        if not isinstance(self.name, str) or len(self.name) > 200 or any(
+                ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in self.name):
+            problems.append("name: at most 200 printable characters (no control characters or terminal escapes)")
         if self.data not in architecture.datasets:
             known = ", ".join(architecture.datasets)
             why = "" if self.data in DATASETS else f" (known data sets: {', '.join(DATASETS)})"

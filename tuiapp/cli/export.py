@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import shutil
 from pathlib import Path
 
 from tuiapp.engine.events import read_events
+from tuiapp.engine.files import write_text_atomic
 from tuiapp.engine.store import RunStore
 from tuiapp.errors import UserError
 
 FORMATS = ("csv", "json", "tensorboard")
 
 
-def export_run(ref: str, fmt: str, out: Path, store: RunStore | None = None) -> list[Path]:
+def _target(path: Path, force: bool) -> Path:
+    """A path to export to: never an existing file without --force, never through a symlink."""
+    if path.is_symlink():
+        if not force:
+            raise UserError(f"{path} is a symbolic link; exports never write through one (remove it, or "
+                            "--force replaces the link itself)")
+        path.unlink()
+    elif path.exists():
+        if not force:
+            raise UserError(f"{path} exists; pass --force to overwrite it, or --out another folder")
+        if path.is_dir():
+            shutil.rmtree(path)
+    return path
+
+
+def export_run(ref: str, fmt: str, out: Path, store: RunStore | None = None, force: bool = False) -> list[Path]:
     """Write the export files and return their paths."""
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -24,27 +42,27 @@ def export_run(ref: str, fmt: str, out: Path, store: RunStore | None = None) -> 
     epochs = [e for e in events if e["type"] == "epoch"]
     batches = [e for e in events if e["type"] == "batch"]
     if fmt == "json":
-        path = out / f"{record.id}.json"
+        path = _target(out / f"{record.id}.json", force)
         doc = {"id": record.id, "status": record.status, "arch": record.arch, "preset": record.preset,
                "config": record.config, "metrics": record.metrics, "error": record.error,
                "created": record.created, "started": record.started, "ended": record.ended,
                "data_source": record.data_source, "device": record.device, "events": events}
-        path.write_text(json.dumps(doc, indent=1))
+        write_text_atomic(path, json.dumps(doc, indent=1))
         return [path]
     if fmt == "csv":
-        paths = []
-        for name, rows in (("history", epochs), ("batches", batches)):
-            path = out / f"{record.id}-{name}.csv"
+        paths = [_target(out / f"{record.id}-{name}.csv", force) for name in ("history", "batches")]
+        by_epoch = {e["epoch"]: e for e in epochs}  # a resumed run's redone epoch: the last one counts
+        for path, rows in zip(paths, (list(by_epoch.values()), batches)):
             keys = [k for k in rows[0] if k != "type"] if rows else ["epoch"]
-            with open(path, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=keys, extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(rows)
-            paths.append(path)
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            write_text_atomic(path, text.getvalue())
         return paths
     from tuiapp.engine.tensorboard import EventFileWriter
 
-    folder = out / f"{record.id}-tensorboard"
+    folder = _target(out / f"{record.id}-tensorboard", force)
     writer = EventFileWriter(folder)
     global_step = 0
     for event in events:

@@ -8,14 +8,14 @@ import time
 
 import typer
 
-from tuiapp.engine.events import EventTail, latest_attempt_offset
+from tuiapp.engine.events import Event, latest_attempt_offset
 from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
+from tuiapp.views.follow import RunFollower
 
 POLL_S = 0.1
-STATUS_CHECK_S = 1.0
 
 
-def _epoch_line(event: dict, epochs: int) -> str:
+def _epoch_line(event: Event, epochs: int) -> str:
     parts = [f"epoch {event['epoch']}/{epochs}"]
     for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"),
                        ("val_bits", "val_bits/char")):
@@ -34,11 +34,12 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
     Reading starts at `offset`, by default at the newest attempt (a resumed run's last start).
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     if offset is None:
         offset = latest_attempt_offset(record.dir / "events.jsonl")
-    tail = EventTail(record.dir, offset)
+    follower = RunFollower(store, record.id, offset)
     console = Console(stderr=False, highlight=False)
     epochs = record.epochs
     progress = None if as_json else Progress(
@@ -46,30 +47,32 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
         TimeRemainingColumn(), console=console, transient=True,
     )
     task = None
-    ended: dict | None = None
-    last_check = 0.0
+    ended = False
     try:
         if progress:
             progress.start()
             console.print(f"run [bold]{record.id}[/] ({record.arch}, preset {record.preset}) pid {record.pid}; "
                           f"`tuiapp cancel {record.id}` stops it, Ctrl-C detaches")
-        while ended is None:
-            for event in tail.poll():
+        while not ended:
+            follower.poll()
+            for event in follower.new:
                 if as_json:
                     sys.stdout.write(json.dumps({"run": record.id, **event}) + "\n")
                     sys.stdout.flush()
                 kind = event["type"]
                 if kind == "status" and event["status"] not in ACTIVE:
-                    ended = event
+                    ended = True
                 elif progress is None:
                     continue
                 elif kind == "data":
-                    console.print(f"data: {event['describe']}" + (f" ({event['note']})" if event.get("note") else ""))
+                    console.print(escape(f"data: {event.get('describe', '')}" +
+                                         (f" ({event['note']})" if event.get("note") else "")))
                 elif kind == "model":
-                    console.print(f"model: {event['total']:,} parameters on {event['device']} ({event['backend']})")
+                    console.print(f"model: {event['total']:,} parameters on {event.get('device')} ({event.get('backend')})")
                 elif kind == "batch":
                     desc = f"epoch {event['epoch']}/{epochs}"
-                    info = f"loss {event['loss']:.4f}" + (f" acc {event['accuracy']:.3f}" if "accuracy" in event else "")
+                    info = f"loss {event['loss'] or float('nan'):.4f}" + (
+                        f" acc {event['accuracy']:.3f}" if event.get("accuracy") is not None else "")
                     if task is None:
                         task = progress.add_task(desc, total=event["batches"], info=info)
                     progress.update(task, description=desc, completed=event["batch"], total=event["batches"], info=info)
@@ -77,18 +80,13 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
                     console.print(_epoch_line(event, epochs))
                 elif kind == "text":
                     console.print(f"[dim]sample (epoch {event.get('epoch')}, T={event.get('temperature')}):[/] "
-                                  f"{event.get('sample', '')[:200]!r}")
+                                  f"{escape(repr(event.get('sample', '')[:200]))}")
                 elif kind == "log":
-                    console.print(event.get("message", ""))
-            if ended is None:
-                if time.time() - last_check > STATUS_CHECK_S:
-                    last_check = time.time()
-                    current = store.get(record.id)
-                    if current.status not in ACTIVE:
-                        for event in tail.poll():  # the last words, if any
-                            if event["type"] == "status" and event["status"] not in ACTIVE:
-                                ended = event
-                        ended = ended or {"type": "status", "status": current.status, "reason": current.error}
+                    console.print(escape(event.get("message", "")))
+            if not ended and not follower.active:
+                follower.poll()  # the last words, if any, then stop: the index says it has ended
+                ended = True
+            if not ended:
                 time.sleep(POLL_S)
     except KeyboardInterrupt:
         if progress:
@@ -99,7 +97,7 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
     finally:
         if progress:
             progress.stop()
-    final = store.get(record.id)
+    final = store.get_current(record.id)
     if as_json:
         sys.stdout.write(json.dumps({"run": record.id, "type": "result", "status": final.status,
                                      "reason": final.error, "metrics": final.metrics,
@@ -110,15 +108,20 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
 
 
 def _print_result(console, record: RunRecord) -> None:
+    from rich.markup import escape
+
+    from tuiapp.views.printable import one_line
+
     duration = f" in {record.duration:.1f}s" if record.duration else ""
     if record.status == "finished":
         metrics = record.metrics
         shown = {k: v for k, v in metrics.items() if k.startswith("test_")} or metrics
         bits = [f"{k.replace('_', ' ')} {v:.4f}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
                 for k, v in shown.items()]
-        console.print(f"[green bold]finished[/] {record.id}{duration}: " + ", ".join(bits))
+        console.print(f"[green bold]finished[/] {record.id}{duration}: " + escape(", ".join(bits)))
         console.print(f"`tuiapp show {record.id}` for curves, confusion matrix and weights")
     else:
-        console.print(f"[red bold]{record.status}[/] {record.id}{duration}: {record.error or ''}")
-        if record.status in ("cancelled", "interrupted", "diverged", "failed"):
+        console.print(f"[red bold]{record.status}[/] {record.id}{duration}: {escape(one_line(record.error or ''))}")
+        if record.status in ("cancelled", "interrupted", "diverged") or (
+                record.status == "failed" and "resume" in (record.error or "")):
             console.print(f"history and checkpoint kept in {record.dir}; `tuiapp resume {record.id}` continues it")

@@ -19,7 +19,11 @@ def load_sampler(run_dir: Path, run_id: str):
     if not path.exists():
         raise UserError(f"run {run_id} has no trained text model yet (it writes one at the end of each epoch); "
                         "only char-lstm runs generate text")
-    return CharSampler.load(str(path))
+    try:
+        return CharSampler.load(str(path))
+    except Exception as exc:  # a damaged or hand-edited file: say which, never a traceback
+        raise UserError(f"{path}: not a sampler written by a char-lstm run ({type(exc).__name__}: {exc}); "
+                        "the next completed epoch writes it again") from None
 
 
 def clean_seed(seed: str, config: dict) -> str:

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
         from tuiapp.engine.store import RunStore
 
-        records = [r for r in RunStore().list() if not status or r.status == status]
+        records = RunStore().current(status)
         if as_json:
             typer.echo(json.dumps([
                 {"id": r.id, "name": r.name, "status": r.status, "pid": r.pid, "arch": r.arch, "preset": r.preset,
@@ -76,12 +76,13 @@ def register(app: typer.Typer) -> None:
         """Stop a run at the end of its current batch; history and checkpoint are kept."""
         from tuiapp.engine import launch
         from tuiapp.engine.store import RunStore
+        from tuiapp.views.printable import one_line
 
         store = RunStore()
         record = launch.cancel(run, store)
         if wait:
             record = launch.wait(record.id, store, timeout=120)
-            typer.echo(f"{record.id}: {record.status}" + (f" ({record.error})" if record.error else ""))
+            typer.echo(f"{record.id}: {record.status}" + (f" ({one_line(record.error)})" if record.error else ""))
         else:
             typer.echo(f"{record.id}: cancel requested")
 
@@ -107,9 +108,10 @@ def register(app: typer.Typer) -> None:
         run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
         fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or tensorboard.")] = "csv",
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: here).")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Overwrite existing export files.")] = False,
     ) -> None:
         """Export a run's history: CSV files, one JSON document, or TensorBoard event files."""
         from tuiapp.cli.export import export_run
 
-        for path in export_run(run, fmt, out or Path.cwd()):
+        for path in export_run(run, fmt, out or Path.cwd(), force=force):
             typer.echo(str(path))

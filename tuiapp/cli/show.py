@@ -15,6 +15,7 @@ from tuiapp.engine.events import read_events
 from tuiapp.engine.store import RunStore
 from tuiapp.errors import UserError
 from tuiapp.views import render
+from tuiapp.views.printable import one_line
 from tuiapp.views.state import RunState
 
 
@@ -33,7 +34,7 @@ def _images_for(misclassified: dict[str, Any]) -> list[np.ndarray] | None:
 def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> None:
     """Print everything known about a run."""
     store = RunStore()
-    record = store.get(ref)
+    record = store.get_current(ref)
     events, _ = read_events(record.dir / "events.jsonl")
     state = RunState.from_events(events)
     if step is not None:
@@ -51,8 +52,8 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> No
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("run", f"{record.id}  ({record.name})" if record.name != record.id else record.id)
-    head.add_row("status", record.status + (f": {record.error}" if record.error else ""))
+    head.add_row("run", f"{record.id}  ({one_line(record.name)})" if record.name != record.id else record.id)
+    head.add_row("status", record.status + (f": {one_line(record.error)}" if record.error else ""))
     head.add_row("network", f"{record.arch}, preset {record.preset}")
     head.add_row("data", state.data.get("describe") or record.data_source or "-")
     head.add_row("device", f"{record.device or '-'}" + (f", {state.model.get('backend')}" if state.model else ""))

@@ -14,9 +14,9 @@ def register(app: typer.Typer) -> None:
         preset: Annotated[str | None, typer.Option("--preset", "-p", help="Book preset, e.g. A.")] = None,
         set_: Annotated[list[str] | None, typer.Option(
             "--set", "-s", help="Hyperparameter as key=value; repeat for more (e.g. --set learning_rate=0.01).")] = None,
-        epochs: Annotated[int | None, typer.Option("--epochs", "-e", help="Epochs to train.")] = None,
-        batch_size: Annotated[int | None, typer.Option("--batch-size", "-b", help="Batch size.")] = None,
-        seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+        epochs: Annotated[str | None, typer.Option("--epochs", "-e", help="Epochs to train.")] = None,
+        batch_size: Annotated[str | None, typer.Option("--batch-size", "-b", help="Batch size.")] = None,
+        seed: Annotated[str | None, typer.Option("--seed", help="Random seed.")] = None,
         data: Annotated[str | None, typer.Option("--data", "-d", help="Data set: mnist, fashion-mnist, text, and, or, xor, linear.")] = None,
         data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the full IDX files.")] = None,
         source: Annotated[str | None, typer.Option("--source", help="auto, full or sample.")] = None,
@@ -33,9 +33,12 @@ def register(app: typer.Typer) -> None:
         from tuiapp.engine import launch
         from tuiapp.engine.store import RunStore
 
-        overrides = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "data": data, "data_dir": data_dir,
+        overrides = {"data": data, "data_dir": data_dir,
                      "source": source, "text": text, "device": device, "backend": backend, "name": name}
-        config = RunConfig.create(arch, preset, set_ or [], **overrides)
+        # Numbers go through the same parser and checks as --set (ASCII digits, ranges).
+        numbers = [f"{key}={value}" for key, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed))
+                   if value is not None]
+        config = RunConfig.create(arch, preset, [*numbers, *(set_ or [])], **overrides)
         store = RunStore()
         record = launch.start(config, store)
         if detach:
@@ -80,7 +83,7 @@ def register(app: typer.Typer) -> None:
         from tuiapp.engine.store import RunStore
 
         store = RunStore()
-        raise typer.Exit(follow(store.get(run), store, as_json))
+        raise typer.Exit(follow(store.get_current(run), store, as_json))
 
 
 def register_step(app: typer.Typer) -> None:

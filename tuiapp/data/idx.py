@@ -60,6 +60,62 @@ def read_idx(path: str | os.PathLike[str], expect_magic: int | None = None) -> n
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
+MAX_ITEMS = 10_000_000  # no MNIST-like file holds more
+
+
+def check_idx(path: str | os.PathLike[str], expect_magic: int) -> int:
+    """Check an IDX file without reading its body: magic, dimensions, and that its size matches.
+
+    For a gzipped file the size is the gzip trailer's, so a truncated download is found too.
+    Returns the number of items; a DataError says what is wrong.
+    """
+    path = Path(path)
+    kind = "images" if expect_magic == IMAGES_MAGIC else "labels"
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            start = handle.read(2)
+            handle.seek(0)
+            if start == b"\x1f\x8b":
+                if size < 18:
+                    raise DataError(f"{path}: the gzip stream is truncated ({size} bytes); download the file again")
+                try:
+                    with gzip.GzipFile(fileobj=handle) as gz:
+                        head = gz.read(16)
+                except (EOFError, OSError, zlib.error) as exc:
+                    raise DataError(f"{path}: the gzip stream is corrupt ({exc}); download the file again") from None
+                handle.seek(size - 4)
+                (length,) = struct.unpack("<I", handle.read(4))  # uncompressed size mod 2**32
+            else:
+                head, length = handle.read(16), size
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(head) < 8:
+        raise DataError(f"{path}: only {len(head)} bytes; too short to be an IDX file")
+    (magic,) = struct.unpack(">i", head[:4])
+    if magic != expect_magic:
+        other = {IMAGES_MAGIC: "an images", LABELS_MAGIC: "a labels"}.get(magic)
+        what = f"it is {other} file" if other else f"magic number {magic}"
+        raise DataError(f"{path}: {what}, but {kind} were expected here (magic {expect_magic}); "
+                        "are the files swapped or misnamed?")
+    ndim = 3 if magic == IMAGES_MAGIC else 1
+    header = 4 + 4 * ndim
+    if len(head) < header:
+        raise DataError(f"{path}: header cut short ({len(head)} of {header} bytes)")
+    dims = struct.unpack(">" + "i" * ndim, head[4:header])
+    if dims[0] <= 0:
+        raise DataError(f"{path}: holds {dims[0]} {kind}; a data set needs at least one")
+    if dims[0] > MAX_ITEMS or (ndim == 3 and dims[1:] != (28, 28)):
+        raise DataError(f"{path}: dimensions {'x'.join(map(str, dims))} are not those of 28x28 images")
+    expected = header + int(np.prod(dims, dtype=np.int64))
+    if length != expected % 2**32:
+        raise DataError(f"{path}: the file does not hold the {expected - header:,} data bytes its header promises "
+                        f"({'x'.join(map(str, dims))}); it is truncated or corrupt, download it again")
+    return dims[0]
+
+
 def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
     """Write a uint8 array as IDX; gzipped (byte-identical every time) when the name ends in .gz."""
     array = np.ascontiguousarray(array, dtype=np.uint8)

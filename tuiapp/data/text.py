@@ -10,6 +10,7 @@ import numpy as np
 
 from tuiapp.errors import DataError
 
+MAX_TEXT_BYTES = 32 * 1024 * 1024  # a corpus larger than this is cut here (and the run says so)
 UNKNOWN = "\x00"  # stands for characters rarer than min_char_freq; shown as "�"
 
 
@@ -27,6 +28,7 @@ class Corpus:
     path: str
     text: str
     vocab: list[str]
+    note: str | None = None  # set when only the start of a very large file was read
 
     @property
     def index(self) -> dict[str, int]:
@@ -69,14 +71,12 @@ def load_corpus(
 ) -> Corpus:
     """Read a UTF-8 text file and build its vocabulary, with one clear error for bad files."""
     path = Path(path) if path else default_corpus()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found; name a UTF-8 text file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder; name a UTF-8 text file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    raw, size = _read_capped(path)
+    note = None
+    if size > MAX_TEXT_BYTES:
+        note = (f"only the first {MAX_TEXT_BYTES // 2**20} MiB of {size / 2**20:,.0f} MiB were read "
+                f"(the limit for a corpus)")
+        raw = _whole_chars(raw[:MAX_TEXT_BYTES])
     if not raw.strip():
         raise DataError(f"{path}: the file is empty; a corpus needs text to learn from")
     if b"\x00" in raw[:65536]:
@@ -96,4 +96,48 @@ def load_corpus(
         vocab = sorted(ch for ch, n in counts.items() if n >= min_char_freq)
         if len(vocab) < len(counts):
             vocab = [UNKNOWN, *vocab]
-    return Corpus(str(path), text, vocab)
+    return Corpus(str(path), text, vocab, note)
+
+
+def _read_capped(path: Path) -> tuple[bytes, int]:
+    """At most MAX_TEXT_BYTES (+1) of a regular file, and its size; one clear error for anything else."""
+    import stat
+
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise DataError(f"{path}: is a folder; name a UTF-8 text file")
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path}: is not a regular file (a device, pipe or socket); name a UTF-8 text file")
+        with open(path, "rb") as handle:
+            return handle.read(MAX_TEXT_BYTES + 1), info.st_size
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found; name a UTF-8 text file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _whole_chars(data: bytes) -> bytes:
+    """Drop a UTF-8 character split by a cut at the end."""
+    last = len(data) - 1
+    while last > len(data) - 4 and last > 0 and (data[last] & 0xC0) == 0x80:
+        last -= 1
+    lead = data[last] if data else 0
+    need = 1 if lead < 0x80 else 2 if lead >> 5 == 0b110 else 3 if lead >> 4 == 0b1110 else 4 if lead >> 3 == 0b11110 else 1
+    return data[:last] if last + need > len(data) else data
+
+
+def read_vocab(path: Path) -> list[str] | None:
+    """A run's saved vocabulary (vocab.json), checked; None when there is none."""
+    import json
+
+    try:
+        vocab = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise DataError(f"{path}: not a readable vocabulary ({exc})") from None
+    if not isinstance(vocab, list) or not vocab or not all(isinstance(c, str) and len(c) == 1 for c in vocab) \
+            or len(set(vocab)) != len(vocab):
+        raise DataError(f"{path}: not a list of distinct single characters, as a run writes it")
+    return vocab

@@ -1,86 +1,303 @@
-"""What a trainer needs from the run around it: config, events, history, status, stop flag."""
+"""The training-loop contract: the one owner of the rules every trainer follows.
+
+A trainer builds (or restores) its model, `attach`es a save function, then calls
+`batch_end` per batch (it answers "stop?"), `epoch_end` per epoch and `complete` at the end.
+The context does the rest in one order that resume relies on:
+
+1. the epoch's checkpoint is written under its own name (``checkpoint-N.keras``), atomically;
+2. the history (``history.csv``) is rewritten with the new row, atomically;
+3. ``state.json`` says epoch N and names that checkpoint, atomically: the commit point;
+4. the epoch event and the index row follow, and older checkpoints are removed.
+
+A kill between any two steps leaves ``state.json`` naming a complete epoch whose checkpoint
+exists, and a history that resume cuts back to it: nothing is trained twice, no row is lost
+or repeated. ``state.json`` is the one place that knows the last completed epoch.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
+import re
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tuiapp.config import RunConfig
+from tuiapp.engine import faults
 from tuiapp.engine.events import EventWriter, clean
-from tuiapp.engine.store import RunStore
+from tuiapp.engine.files import save_atomic, write_json_atomic, write_text_atomic
+from tuiapp.engine.store import HEARTBEAT_FILE, RunStore, StoreError
+from tuiapp.errors import UserError
 
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "samples_per_s",
                   "bits", "val_bits", "cost")
+STATE_FILE = "state.json"
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 256 * 1024
+HISTORY_FILE = "history.csv"
+BATCH_EVENT_INTERVAL_S = 0.1  # at most ~10 batch events a second
+CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)\.(keras|npz)$")
+SUMMARY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class RunFileError(UserError):
+    """A file in a run's folder is damaged or was changed by hand."""
+
+
+def read_state(run_dir: Path) -> dict[str, Any]:
+    """The run's progress: {"epoch": N, "checkpoint": name or None}; epoch 0 when there is none yet."""
+    path = run_dir / STATE_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"epoch": 0, "checkpoint": None}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise RunFileError(f"{path}: not a readable progress record ({exc}); remove it to train the run again "
+                           "from the start") from None
+    epoch = raw.get("epoch") if isinstance(raw, dict) else None
+    checkpoint = raw.get("checkpoint") if isinstance(raw, dict) else None
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise RunFileError(f"{path}: 'epoch' must be a whole number of at least 0, not {epoch!r}; remove the file "
+                           "to train the run again from the start")
+    if checkpoint is not None:
+        match = CHECKPOINT_NAME.match(checkpoint) if isinstance(checkpoint, str) else None
+        if not match or int(match.group(1)) != epoch:
+            raise RunFileError(f"{path}: 'checkpoint' {checkpoint!r} is not the checkpoint of epoch {epoch}; remove "
+                               "the file to train the run again from the start")
+    return {"epoch": epoch, "checkpoint": checkpoint}
+
+
+def read_history(run_dir: Path) -> list[dict[str, Any]]:
+    """The rows of history.csv as numbers (empty when there is none)."""
+    path = run_dir / HISTORY_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunFileError(f"{path}: cannot be read ({exc})") from None
+    rows = []
+    for number, raw in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            rows.append({k: (int(v) if k == "epoch" else float(v)) if v not in ("", None) else None
+                         for k, v in raw.items() if k in HISTORY_FIELDS})
+        except (TypeError, ValueError):
+            raise RunFileError(f"{path}: line {number} is not a row of numbers") from None
+    return rows
+
+
+def history_text(rows: list[dict[str, Any]]) -> str:
+    """history.csv for these rows."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in HISTORY_FIELDS})
+    return out.getvalue()
+
+
+def _log(message: str) -> None:
+    """A line in worker.log, if it can be written (it may be on a full disk too)."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
+class RunIndex:
+    """The run's row in the SQLite index, as its worker writes it. A failed write is reported, not fatal:
+    the run folder is the record, and `store.fold` can rebuild the row from it."""
+
+    def __init__(self, store: RunStore | None, run_id: str):
+        self.store, self.run_id = store, run_id
+        self.error: str | None = None
+
+    def update(self, **values: Any) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.update(self.run_id, **values)
+        except StoreError as exc:
+            if self.error is None:
+                _log(f"run index not updated: {exc}")
+            self.error = str(exc)
 
 
 class RunContext:
     """One run as seen from inside its worker process."""
 
-    def __init__(self, run_dir: Path, store: RunStore, run_id: str, config: RunConfig, resume: bool):
+    def __init__(self, run_dir: Path, config: RunConfig, resume: bool, store: RunStore | None = None,
+                 run_id: str | None = None):
         self.dir = run_dir
+        self.run_id = run_id or run_dir.name
         self.store = store
-        self.run_id = run_id
+        self.index = RunIndex(store, self.run_id)
         self.config = config
         self.hp = config.hp
         self.resume = resume
-        self.events = EventWriter(run_dir)
         self.stop = threading.Event()
         self.outcome: dict[str, Any] | None = None
-        self.state_path = run_dir / "state.json"
+        self._save: Callable[[str], Any] | None = None
+        self._ext = ""
+        self._last_batch_emit = 0.0
+        state = read_state(run_dir) if resume else {"epoch": 0, "checkpoint": None}
+        self.start_epoch: int = state["epoch"]
+        self._checkpoint: str | None = state["checkpoint"]
+        self.rows = [r for r in read_history(run_dir) if r["epoch"] <= self.start_epoch] if resume else []
+        self.events = EventWriter(run_dir)
+        for stale in run_dir.glob(".*.tmp.*"):  # what a killed write left behind
+            stale.unlink(missing_ok=True)
+        self._reserve = run_dir / RESERVE_FILE
+        try:  # room kept back so that the final status can be written even when the disk fills up
+            self._reserve.write_bytes(bytes(RESERVE_BYTES))
+        except OSError:
+            self._reserve.unlink(missing_ok=True)
+        if resume:  # cut back the history to the last completed epoch, atomically
+            write_text_atomic(run_dir / HISTORY_FILE, history_text(self.rows), fault="history-rewrite")
 
-    # -- progress -----------------------------------------------------------------
+    # -- set-up -----------------------------------------------------------------------
+    @property
+    def home(self) -> Path:
+        """TUIAPP_HOME of the run (its folder's grandparent)."""
+        return self.dir.parent.parent
+
+    @property
+    def epochs(self) -> int:
+        """Epochs the run is configured for."""
+        return int(self.hp.get("epochs", 0))
+
+    @property
+    def epochs_left(self) -> bool:
+        """Whether training remains (False when a resumed run had completed all its epochs)."""
+        return self.start_epoch < self.epochs
+
+    def attach(self, save: Callable[[str], Any], ext: str) -> None:
+        """How to save the model: `save(path)` writes a file ending in `ext` (.keras or .npz)."""
+        self._save, self._ext = save, ext
+
+    def restart(self) -> None:
+        """Train from the first epoch even when resuming (the toys: they take milliseconds)."""
+        self.start_epoch, self._checkpoint, self.rows = 0, None, []
+
+    def restore_path(self, ext: str) -> Path | None:
+        """The checkpoint of the last completed epoch to resume from; None for a fresh start."""
+        if not self.resume:
+            return None
+        if self._checkpoint:
+            path = self.dir / self._checkpoint
+        else:  # runs recorded before checkpoints were named by epoch
+            path = self.dir / f"checkpoint{ext}"
+            if not path.exists() or self.start_epoch == 0:
+                self.start_epoch, self.rows = 0, []
+                return None
+        if not path.exists():
+            raise RunFileError(f"{path}: the checkpoint of epoch {self.start_epoch} is missing; "
+                               f"remove {self.dir / STATE_FILE} to train the run again from the start")
+        return path
+
     def emit(self, kind: str, **data: Any) -> None:
         """Append an event to the run's log."""
         self.events.emit(kind, **data)
 
-    def completed_epochs(self) -> int:
-        """Epochs finished and checkpointed so far (0 for a fresh run)."""
-        if self.state_path.exists():
-            return int(json.loads(self.state_path.read_text()).get("epoch", 0))
-        return 0
+    def beat(self) -> None:
+        """Show life: the heartbeat in the index and on the folder's heartbeat file."""
+        self.index.update(heartbeat=time.time())
+        (self.dir / HEARTBEAT_FILE).touch()
 
-    def mark_epoch(self, epoch: int, row: dict[str, Any]) -> None:
-        """Record a completed epoch: history CSV row, epoch event, index row, state file."""
-        row = {k: row.get(k) for k in HISTORY_FIELDS} | {"epoch": epoch}
-        history = self.dir / "history.csv"
-        new = not history.exists()
-        if self.resume and not new and epoch == self.completed_epochs() + 1:
-            _truncate_history(history, epoch)
-        with open(history, "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerow({k: ("" if v is None else v) for k, v in clean(row).items()})
+    def data_ready(self, event: dict[str, Any], device: str = "cpu") -> None:
+        """The data is loaded: say what it is."""
+        self.emit("data", **event)
+        self.index.update(data_source=event.get("describe"), device=device)
+        faults.point("data")
+
+    def model_ready(self, rows: list[dict[str, Any]], total: int, device: str, backend: str,
+                    steps_per_execution: int = 1) -> None:
+        """The model is built or restored; a fresh run gets its epoch-0 checkpoint now."""
+        self.emit("model", rows=rows, total=total, device=device, backend=backend,
+                  steps_per_execution=steps_per_execution, start_epoch=self.start_epoch)
+        if self.start_epoch == 0 and self._save is not None:
+            self._commit(0)
+
+    # -- the loop -----------------------------------------------------------------------
+    def batch_end(self, epoch: int, batch: int, batches: int, loss: float, **metrics: Any) -> bool:
+        """After each batch (1-based epoch and batch): True means stop now (diverged or cancelled)."""
+        faults.point("batch", epoch)
+        if not math.isfinite(loss):
+            self.diverged(f"loss became {'NaN' if math.isnan(loss) else 'infinite'} at epoch {epoch}, batch {batch}")
+            return True
+        if self.stop.is_set():
+            if self._save is not None:
+                save_atomic(self.dir / f"last{self._ext}", self._save)
+            self.finish("cancelled", f"cancelled by the user at epoch {epoch}, batch {batch}")
+            return True
+        now = time.time()
+        if now - self._last_batch_emit >= BATCH_EVENT_INTERVAL_S or batch == batches:
+            self._last_batch_emit = now
+            self.emit("batch", epoch=epoch, batch=batch, batches=batches, loss=loss, **metrics)
+        return False
+
+    def epoch_end(self, epoch: int, row: dict[str, Any]) -> bool:
+        """After each epoch (1-based): checkpoint, then record. True means stop (the epoch's loss is NaN)."""
+        row = clean({k: row.get(k) for k in HISTORY_FIELDS} | {"epoch": epoch})
+        self.rows = [r for r in self.rows if r["epoch"] < epoch] + [row]
+        self._commit(epoch)
         self.emit("epoch", **row)
-        metrics = {k: row[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy") if row.get(k) is not None}
-        if row.get("val_accuracy") is not None:
-            previous = self.store.get(self.run_id, check=False).metrics.get("best_val_accuracy")
-            metrics["best_val_accuracy"] = max(row["val_accuracy"], previous or 0.0)
-        self.store.update(self.run_id, epoch=epoch, metrics=clean(metrics), heartbeat=time.time())
-        self.state_path.write_text(json.dumps({"epoch": epoch}))
+        self.index.update(epoch=epoch, metrics=self.metrics(), heartbeat=time.time())
+        if row.get("loss") is None:
+            self.diverged(f"loss became NaN at epoch {epoch}")
+            return True
+        return False
+
+    def _commit(self, epoch: int) -> None:
+        name = f"checkpoint-{epoch}{self._ext}" if self._save is not None else None
+        if name:
+            save_atomic(self.dir / name, self._save)
+        faults.point("checkpoint", epoch)
+        write_text_atomic(self.dir / HISTORY_FILE, history_text(self.rows))
+        faults.point("history", epoch)
+        write_json_atomic(self.dir / STATE_FILE, {"epoch": epoch, "checkpoint": name})
+        self._checkpoint, self.start_epoch = name, max(self.start_epoch, epoch)
+        for old in self.dir.glob("checkpoint*") if name else ():
+            if old.name != name and (CHECKPOINT_NAME.match(old.name) or old.name == f"checkpoint{self._ext}"):
+                old.unlink(missing_ok=True)
+
+    def metrics(self, final: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run's summary metrics: the last epoch's, the best validation accuracy, and `final`."""
+        out: dict[str, Any] = {}
+        if self.rows:
+            out = {k: self.rows[-1][k] for k in SUMMARY_METRICS if self.rows[-1].get(k) is not None}
+            best = [r["val_accuracy"] for r in self.rows if r.get("val_accuracy") is not None]
+            if best:
+                out["best_val_accuracy"] = max(best)
+        return clean({**out, **(final or {})})
+
+    def diverged(self, what: str) -> None:
+        """End the run as diverged, saying which learning rate did it."""
+        lr = self.hp.get("learning_rate")
+        hint = f"; learning rate {lr:g} is probably too high" if isinstance(lr, (int, float)) else ""
+        self.finish("diverged", what + hint)
+
+    def complete(self, metrics: dict[str, Any]) -> None:
+        """Training and the final evaluation are done: the final model (atomically), then `finished`."""
+        if self._save is not None:
+            save_atomic(self.dir / f"model{self._ext}", self._save, fault="final-save")
+        self.finish("finished", metrics=metrics)
 
     def finish(self, status: str, reason: str | None = None, metrics: dict[str, Any] | None = None) -> None:
-        """The run's final status: written once, as soon as training and evaluation are done."""
+        """The run's final status: written once, to the event log first, then the index."""
         if self.outcome is not None:
             return
         self.outcome = {"status": status, "reason": reason}
-        values: dict[str, Any] = {"status": status, "ended": time.time(), "error": reason}
-        if metrics:
-            current = self.store.get(self.run_id, check=False).metrics
-            values["metrics"] = clean({**current, **metrics})
-        self.store.update(self.run_id, **values)
-        self.emit("status", status=status, reason=reason, metrics=metrics or {})
-
-
-def _truncate_history(history: Path, from_epoch: int) -> None:
-    """On resume, drop rows of epochs after the checkpoint (they will be trained again)."""
-    with open(history, newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if int(r["epoch"]) < from_epoch]
-    with open(history, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+        self._reserve.unlink(missing_ok=True)  # frees the room kept for these last words
+        summary = self.metrics(metrics)
+        try:
+            self.emit("status", status=status, reason=reason, metrics=summary)
+        except OSError as exc:
+            _log(f"final status not written to the event log: {exc}")
+        self.index.update(status=status, ended=time.time(), error=reason, metrics=summary)

@@ -1,4 +1,9 @@
-"""Run events: an append-only JSON-lines log per run, and a reader that tails it by byte offset."""
+"""Run events: typed records in an append-only JSON-lines log per run, and readers that tail it.
+
+Every event a worker writes is one of the types below; `parse` checks an event read back
+(a torn or tampered line is dropped, never passed on), and every reader (views, the
+follower, export) gets events through `read_events` / `EventTail`, so through these types.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,145 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 EVENTS_FILE = "events.jsonl"
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a single event larger than this is not ours
+
+
+class _Base(TypedDict):
+    type: str
+    t: float
+
+
+class StatusEvent(_Base, total=False):
+    status: Literal["queued", "running", "finished", "cancelled", "failed", "diverged", "interrupted"]
+    reason: str | None
+    metrics: dict[str, Any]
+    pid: int
+    resume: bool
+    host: str
+
+
+class DataEvent(_Base, total=False):
+    dataset: str
+    source: dict[str, Any]
+    describe: str
+    note: str | None
+    class_names: list[str]
+    train: int
+    validation: int
+    test: int
+    validation_is_test: bool
+    train_counts: list[int]
+    test_counts: list[int]
+    vocab: list[str]
+    unigram_entropy: float
+    checksum: str
+
+
+class ModelEvent(_Base, total=False):
+    rows: list[dict[str, Any]]
+    total: int
+    device: str
+    backend: str
+    steps_per_execution: int
+    start_epoch: int
+
+
+class BatchEvent(_Base, total=False):
+    epoch: int
+    batch: int
+    batches: int
+    loss: float
+    accuracy: float
+    bits: float
+
+
+class EpochEvent(_Base, total=False):
+    epoch: int
+    loss: float | None
+    accuracy: float | None
+    val_loss: float | None
+    val_accuracy: float | None
+    learning_rate: float | None
+    seconds: float | None
+    samples_per_s: float | None
+    bits: float | None
+    val_bits: float | None
+    cost: float | None
+
+
+class ConfusionEvent(_Base, total=False):
+    epoch: int
+    split: Literal["validation", "test"]
+    labels: list[str]
+    matrix: list[list[int]]
+
+
+class WeightsEvent(_Base, total=False):
+    epoch: int
+    layers: list[dict[str, Any]]
+
+
+class TestEvent(_Base, total=False):
+    test_loss: float
+    test_accuracy: float
+
+
+class MisclassifiedEvent(_Base, total=False):
+    items: list[dict[str, Any]]
+    labels: list[str]
+    dataset: str
+    source: dict[str, Any]
+
+
+class TextEvent(_Base, total=False):
+    epoch: int
+    step: int
+    temperature: float
+    seed: str
+    sample: str
+    val_loss: float | None
+
+
+class StepEvent(_Base, total=False):
+    step: int
+    loss: float
+    layers: list[dict[str, Any]]
+    weights: list[dict[str, Any]]
+
+
+class LogEvent(_Base, total=False):
+    message: str
+
+
+class AgreeEvent(_Base, total=False):
+    rows: list[dict[str, Any]]
+    epochs: int
+    twin: str
+
+
+Event = (StatusEvent | DataEvent | ModelEvent | BatchEvent | EpochEvent | ConfusionEvent | WeightsEvent | TestEvent
+         | MisclassifiedEvent | TextEvent | StepEvent | LogEvent | AgreeEvent)
+
+# The fields each type must carry, and their JSON types.
+REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
+    "status": {"status": (str,)},
+    "data": {},
+    "model": {"rows": (list,), "total": (int,)},
+    "batch": {"epoch": (int,), "batch": (int,), "batches": (int,), "loss": (int, float, type(None))},
+    "epoch": {"epoch": (int,)},
+    "confusion": {"epoch": (int,), "split": (str,), "labels": (list,), "matrix": (list,)},
+    "weights": {"epoch": (int,), "layers": (list,)},
+    "test": {},
+    "misclassified": {"items": (list,)},
+    "text": {"sample": (str,)},
+    "step": {"step": (int,)},
+    "log": {"message": (str,)},
+    "agree": {"rows": (list,)},
+}
+EVENT_TYPES = tuple(REQUIRED)
 
 
 def clean(value: Any) -> Any:
@@ -26,31 +167,71 @@ def clean(value: Any) -> Any:
     return value
 
 
+def parse(raw: Any) -> Event | None:
+    """The event if `raw` is a well-formed event of a known type, else None."""
+    if not isinstance(raw, dict):
+        return None
+    kind = raw.get("type")
+    required = REQUIRED.get(kind) if isinstance(kind, str) else None
+    if required is None or not isinstance(raw.get("t", 0), (int, float)):
+        return None
+    for key, types in required.items():
+        value = raw.get(key)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            return None
+    return raw  # type: ignore[return-value]
+
+
+def make(kind: str, **data: Any) -> Event:
+    """A new event of a known type, stamped with the time (a ValueError for a malformed one)."""
+    event = {"type": kind, "t": round(time.time(), 3), **clean(data)}
+    if parse(event) is None:
+        raise ValueError(f"malformed {kind!r} event: {sorted(data)}")
+    return event  # type: ignore[return-value]
+
+
 class EventWriter:
-    """Appends one JSON object per line to RUN_DIR/events.jsonl, flushed on every write."""
+    """Appends one JSON object per line to RUN_DIR/events.jsonl, each with one unbuffered write.
+
+    A write cut short (a full disk) may leave part of a line; the next event then starts on a
+    new line, so the torn one is skipped by readers and nothing after it is lost.
+    """
 
     def __init__(self, run_dir: str | os.PathLike[str]):
         self.path = Path(run_dir) / EVENTS_FILE
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._torn = False
 
-    def emit(self, kind: str, **data: Any) -> dict[str, Any]:
+    def emit(self, kind: str, **data: Any) -> Event:
         """Write an event of type `kind` with a timestamp; returns what was written."""
-        event = {"type": kind, "t": round(time.time(), 3), **clean(data)}
-        self._file.write(json.dumps(event, separators=(",", ":")) + "\n")
-        self._file.flush()
+        event = make(kind, **data)
+        line = (b"\n" if self._torn else b"") + json.dumps(event, separators=(",", ":")).encode("utf-8") + b"\n"
+        self._torn = True
+        written = 0
+        while written < len(line):
+            written += os.write(self._fd, line[written:])
+        self._torn = False
         return event
 
     def close(self) -> None:
-        """Flush to disk and close."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        """Sync to disk and close."""
+        try:
+            os.fsync(self._fd)
+        finally:
+            os.close(self._fd)
 
 
-def read_events(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Complete events after byte `offset`, and the offset to continue from.
+def append_event(run_dir: str | os.PathLike[str], kind: str, **data: Any) -> None:
+    """Add one event on behalf of a process that is not the run's worker (one short append)."""
+    with open(Path(run_dir) / EVENTS_FILE, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(make(kind, **data), separators=(",", ":")) + "\n")
 
-    A half-written last line (the writer is mid-write) is left for the next call.
+
+def read_events(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[Event], int]:
+    """Complete, well-formed events after byte `offset`, and the offset to continue from.
+
+    A half-written last line (the writer is mid-write) is left for the next call; a torn or
+    tampered line is skipped.
     """
     path = Path(path)
     if path.is_dir():
@@ -59,16 +240,19 @@ def read_events(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[dic
         with open(path, "rb") as handle:
             handle.seek(offset)
             chunk = handle.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return [], offset
     end = chunk.rfind(b"\n") + 1
     events = []
     for line in chunk[:end].splitlines():
-        if line.strip():
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line torn by a crash mid-write: skip it, keep the rest
+        if not line.strip() or len(line) > MAX_LINE_BYTES:
+            continue
+        try:
+            event = parse(json.loads(line))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            continue  # a line torn by a crash mid-write: skip it, keep the rest
+        if event is not None:
+            events.append(event)
     return events, offset + end
 
 
@@ -76,7 +260,7 @@ def latest_attempt_offset(path: str | os.PathLike[str]) -> int:
     """Byte offset of the newest 'running' status event: where the current (resumed) attempt begins."""
     try:
         data = Path(path).read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return 0
     start, offset = 0, 0
     for line in data.splitlines(keepends=True):
@@ -86,6 +270,14 @@ def latest_attempt_offset(path: str | os.PathLike[str]) -> int:
     return start
 
 
+def last_status(run_dir: str | os.PathLike[str]) -> StatusEvent | None:
+    """The newest status event of a run (what its worker said last), if any."""
+    found = None
+    for event in iter_events(run_dir, "status"):
+        found = event
+    return found  # type: ignore[return-value]
+
+
 class EventTail:
     """Follows one run's events: each poll() returns what was appended since the last."""
 
@@ -93,13 +285,13 @@ class EventTail:
         self.path = Path(run_dir) / EVENTS_FILE
         self.offset = offset
 
-    def poll(self) -> list[dict[str, Any]]:
+    def poll(self) -> list[Event]:
         """New complete events."""
         events, self.offset = read_events(self.path, self.offset)
         return events
 
 
-def iter_events(run_dir: str | os.PathLike[str], kind: str | None = None) -> Iterator[dict[str, Any]]:
+def iter_events(run_dir: str | os.PathLike[str], kind: str | None = None) -> Iterator[Event]:
     """All events of a run so far, optionally of one type."""
     events, _ = read_events(Path(run_dir) / EVENTS_FILE)
     for event in events:

@@ -1,4 +1,8 @@
-"""Training of the Keras networks inside a run's process (imports Keras; never imported by the UI)."""
+"""Training of the Keras networks inside a run's process (imports Keras; never imported by the UI).
+
+The loop's rules (batch events, divergence, cancel, checkpoint-then-record, final save) are
+the run context's; this module only turns Keras' callbacks into calls of that contract.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from tuiapp.engine.imagedata import Prepared, data_event, load_for_run
 from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
 from tuiapp.errors import UserError
 
-BATCH_EVENT_INTERVAL_S = 0.1  # at most ~10 batch events a second
 PROBE_SIZE = 512  # validation examples used to find dead ReLU units
 PREDICT_BATCH = 1024
 
@@ -30,14 +33,6 @@ def steps_per_execution(steps_per_epoch: int) -> int:
     return max(1, min(20, steps_per_epoch // 20))
 
 
-def save_atomic(model: Any, path: os.PathLike[str] | str) -> None:
-    """Save a .keras file so that a kill mid-write never leaves a broken checkpoint."""
-    path = str(path)
-    tmp = path[: -len(".keras")] + ".tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
 def layer_weights(model: Any) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
     """[(layer name, [(weight name, array)])] for layers that have weights."""
     out = []
@@ -48,123 +43,6 @@ def layer_weights(model: Any) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
     return out
 
 
-class EventCallback(_keras().callbacks.Callback):
-    """Turns training into events: throttled batches, epochs, confusion, weights, checkpoints."""
-
-    def __init__(self, ctx: RunContext, prepared: Prepared, steps: int, loss_fn: Any):
-        super().__init__()
-        self.ctx, self.prepared, self.steps, self.loss_fn = ctx, prepared, steps, loss_fn
-        self.epochs = ctx.hp["epochs"]
-        self.last_emit = 0.0
-        self.epoch_start = time.time()
-        self.previous: dict[str, np.ndarray] | None = None
-        self.probe: Any = None
-        self.stopped_early = False
-        self._epoch = 0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.epoch_start = time.time()
-        self._epoch = epoch
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        done = min(batch + 1, self.steps)
-        loss = float(logs.get("loss", 0.0))
-        epoch = self._epoch
-        if not math.isfinite(loss):
-            self.model.stop_training = True
-            self.stopped_early = True
-            lr = self.ctx.hp["learning_rate"]
-            what = "NaN" if math.isnan(loss) else "infinite"
-            self.ctx.finish(
-                "diverged",
-                f"loss became {what} at epoch {epoch + 1}, batch {done}; learning rate {lr:g} is probably too high",
-            )
-            return
-        if self.ctx.stop.is_set():
-            self.model.stop_training = True
-            self.stopped_early = True
-            save_atomic(self.model, self.ctx.dir / "last.keras")
-            self.ctx.finish("cancelled", f"cancelled by the user at epoch {epoch + 1}, batch {done}")
-            return
-        now = time.time()
-        if now - self.last_emit >= BATCH_EVENT_INTERVAL_S or done == self.steps:
-            self.last_emit = now
-            self.ctx.emit("batch", epoch=epoch + 1, batch=done, batches=self.steps, loss=loss,
-                          accuracy=float(logs.get("accuracy", 0.0)))
-
-    def _predict(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict(x, batch_size=PREDICT_BATCH, verbose=0))
-
-    def _loss(self, y: np.ndarray, probs: np.ndarray) -> float:
-        keras = _keras()
-        onehot = np.eye(probs.shape[1], dtype=np.float32)[y]
-        value = float(keras.ops.convert_to_numpy(keras.ops.mean(self.loss_fn(onehot, probs))))
-        return value + sum(float(keras.ops.convert_to_numpy(term)) for term in self.model.losses)
-
-    def _dead_units(self) -> dict[str, int]:
-        keras = _keras()
-        relu = [layer for layer in self.model.layers if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
-        if not relu:
-            return {}
-        if self.probe is None:
-            self.probe = keras.Model(self.model.inputs, [layer.output for layer in relu])
-        outputs = self.probe.predict(self.prepared.x_val[:PROBE_SIZE], batch_size=PREDICT_BATCH, verbose=0)
-        if len(relu) == 1:
-            outputs = [outputs]
-        dead = {}
-        for layer, out in zip(relu, outputs):
-            out = np.asarray(out).reshape(len(out), -1, out.shape[-1])
-            dead[layer.name] = int(np.sum(np.all(out <= 0, axis=(0, 1))))
-        return dead
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.stopped_early:
-            return  # a partial epoch: nothing to record
-        logs = logs or {}
-        p = self.prepared
-        probs = self._predict(p.x_val)
-        pred = probs.argmax(axis=1)
-        seconds = time.time() - self.epoch_start
-        lr = float(_keras().ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        row = {
-            "loss": float(logs.get("loss", float("nan"))), "accuracy": float(logs.get("accuracy", float("nan"))),
-            "val_loss": self._loss(p.y_val, probs), "val_accuracy": float(np.mean(pred == p.y_val)),
-            "learning_rate": lr, "seconds": round(seconds, 3),
-            "samples_per_s": round(len(p.y_train) / max(seconds, 1e-9), 1),
-        }
-        labels = p.data.class_names
-        self.ctx.emit("confusion", epoch=epoch + 1, split="validation", labels=labels,
-                      matrix=confusion(p.y_val, pred, len(labels)))
-        weights = layer_weights(self.model)
-        self.ctx.emit("weights", epoch=epoch + 1, layers=weight_stats(weights, self.previous, self._dead_units()))
-        self.previous = snapshot(weights)
-        save_atomic(self.model, self.ctx.dir / "checkpoint.keras")
-        self.ctx.mark_epoch(epoch + 1, row)
-        if not math.isfinite(row["loss"]):
-            self.model.stop_training = True
-            self.stopped_early = True
-            self.ctx.finish("diverged", f"loss became NaN at epoch {epoch + 1}; learning rate "
-                            f"{self.ctx.hp['learning_rate']:g} is probably too high")
-        elif epoch + 1 >= self.epochs:
-            self._final_evaluation()
-
-    def _final_evaluation(self) -> None:
-        """Test metrics, confusion and misclassified items; then 'finished' (before any teardown)."""
-        p = self.prepared
-        probs = self._predict(p.x_test)
-        pred = probs.argmax(axis=1)
-        metrics = {"test_loss": self._loss(p.y_test, probs), "test_accuracy": float(np.mean(pred == p.y_test))}
-        labels = p.data.class_names
-        self.ctx.emit("test", **metrics)
-        self.ctx.emit("confusion", epoch=self.epochs, split="test", labels=labels,
-                      matrix=confusion(p.y_test, pred, len(labels)))
-        self.ctx.emit("misclassified", items=misclassified(p.y_test, pred), labels=labels,
-                      dataset=p.data.name, source=p.data.source.to_dict())
-        save_atomic(self.model, self.ctx.dir / "model.keras")
-        self.ctx.finish("finished", metrics=metrics)
-
-
 def model_rows(model: Any) -> list[dict[str, Any]]:
     """Layer, type, output shape and parameters, as Keras reports them."""
     rows = []
@@ -173,6 +51,92 @@ def model_rows(model: Any) -> list[dict[str, Any]]:
         rows.append({"layer": layer.name, "type": type(layer).__name__,
                      "output_shape": str(tuple(shape)) if shape is not None else "", "params": layer.count_params()})
     return rows
+
+
+class Evaluator:
+    """What is measured of a Keras classifier: each epoch's validation views, and the final test."""
+
+    def __init__(self, ctx: RunContext, model: Any, prepared: Prepared, loss: str):
+        self.ctx, self.model, self.p = ctx, model, prepared
+        self.loss_fn = _keras().losses.get(loss)
+        self.previous: dict[str, np.ndarray] | None = None
+        self.probe: Any = None
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.predict(x, batch_size=PREDICT_BATCH, verbose=0))
+
+    def _loss(self, y: np.ndarray, probs: np.ndarray) -> float:
+        ops = _keras().ops
+        onehot = np.eye(probs.shape[1], dtype=np.float32)[y]
+        value = float(ops.convert_to_numpy(ops.mean(self.loss_fn(onehot, probs))))
+        return value + sum(float(ops.convert_to_numpy(term)) for term in self.model.losses)
+
+    def _dead_units(self) -> dict[str, int]:
+        relu = [layer for layer in self.model.layers
+                if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
+        if not relu:
+            return {}
+        if self.probe is None:
+            self.probe = _keras().Model(self.model.inputs, [layer.output for layer in relu])
+        outputs = self.probe.predict(self.p.x_val[:PROBE_SIZE], batch_size=PREDICT_BATCH, verbose=0)
+        outputs = [outputs] if len(relu) == 1 else outputs
+        return {layer.name: int(np.sum(np.all(np.asarray(out).reshape(len(out), -1, out.shape[-1]) <= 0, axis=(0, 1))))
+                for layer, out in zip(relu, outputs)}
+
+    def epoch_row(self, epoch: int, logs: dict, seconds: float) -> dict[str, Any]:
+        """Validation loss and accuracy (one predict pass, which also gives the confusion matrix), weights."""
+        p = self.p
+        probs = self._predict(p.x_val)
+        pred = probs.argmax(axis=1)
+        lr = float(_keras().ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        self.ctx.emit("confusion", epoch=epoch, split="validation", labels=p.data.class_names,
+                      matrix=confusion(p.y_val, pred, len(p.data.class_names)))
+        weights = layer_weights(self.model)
+        self.ctx.emit("weights", epoch=epoch, layers=weight_stats(weights, self.previous, self._dead_units()))
+        self.previous = snapshot(weights)
+        return {"loss": float(logs.get("loss", math.nan)), "accuracy": float(logs.get("accuracy", math.nan)),
+                "val_loss": self._loss(p.y_val, probs), "val_accuracy": float(np.mean(pred == p.y_val)),
+                "learning_rate": lr, "seconds": round(seconds, 3),
+                "samples_per_s": round(len(p.y_train) / max(seconds, 1e-9), 1)}
+
+    def final(self) -> None:
+        """Test metrics, confusion and misclassified items; then the context completes the run."""
+        p = self.p
+        probs = self._predict(p.x_test)
+        pred = probs.argmax(axis=1)
+        metrics = {"test_loss": self._loss(p.y_test, probs), "test_accuracy": float(np.mean(pred == p.y_test))}
+        labels = p.data.class_names
+        self.ctx.emit("test", **metrics)
+        self.ctx.emit("confusion", epoch=self.ctx.epochs, split="test", labels=labels,
+                      matrix=confusion(p.y_test, pred, len(labels)))
+        self.ctx.emit("misclassified", items=misclassified(p.y_test, pred), labels=labels,
+                      dataset=p.data.name, source=p.data.source.to_dict())
+        self.ctx.complete(metrics)
+
+
+def contract_callback(ctx: RunContext, steps: int, epoch_row: Any, final: Any) -> Any:
+    """A Keras callback that calls the run context per batch and per epoch (text and image trainers)."""
+    keras = _keras()
+
+    class ContractCallback(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.epoch, self.t0 = epoch + 1, time.time()
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            extra = {k: float(logs[k]) for k in ("accuracy",) if k in logs}
+            if ctx.batch_end(self.epoch, min(batch + 1, steps), steps, float(logs.get("loss", 0.0)), **extra):
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if ctx.outcome is not None:
+                return  # stopped inside the epoch: a partial epoch is not recorded
+            if ctx.epoch_end(epoch + 1, epoch_row(epoch + 1, logs or {}, time.time() - self.t0)):
+                self.model.stop_training = True
+            elif epoch + 1 >= ctx.epochs:
+                final()  # at once, before Keras tears anything down
+
+    return ContractCallback()
 
 
 def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) -> None:
@@ -190,37 +154,26 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
 
         tf.config.experimental.enable_op_determinism()
     arch = config.architecture
-    prepared, note = loaded or load_for_run(config, ctx.store.home, arch.input_kind)
-    source = prepared.data.source
-    ctx.emit("data", **data_event(prepared, note))
-    ctx.store.update(ctx.run_id, data_source=source.describe(), device=_device_name())
+    prepared, note = loaded or load_for_run(config, ctx.home, arch.input_kind)
+    ctx.data_ready(data_event(prepared, note), device=_device_name())
     from models.common import optimizer
 
-    start_epoch = ctx.completed_epochs() if ctx.resume else 0
-    checkpoint = ctx.dir / "checkpoint.keras"
-    if ctx.resume and checkpoint.exists():
-        model = keras.models.load_model(checkpoint)  # weights and optimizer state
-        opt = model.optimizer
-    else:
-        start_epoch = 0
-        model = arch.build(hp, config.data_info())
-        opt = optimizer(hp)
+    restore = ctx.restore_path(".keras")
+    model = keras.models.load_model(restore) if restore else arch.build(hp, config.data_info())
     steps = math.ceil(len(prepared.y_train) / hp["batch_size"])
     spe = steps_per_execution(steps)
-    model.compile(optimizer=opt, loss=hp["loss"],
+    model.compile(optimizer=model.optimizer if restore else optimizer(hp), loss=hp["loss"],
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")], steps_per_execution=spe)
-    ctx.emit("model", rows=model_rows(model), total=model.count_params(), steps_per_execution=spe,
-             device=_device_name(), backend=keras.backend.backend(), start_epoch=start_epoch)
-    if not ctx.resume or not checkpoint.exists():
-        save_atomic(model, checkpoint)  # epoch 0: there is always a checkpoint to resume from
-    callback = EventCallback(ctx, prepared, steps, keras.losses.get(hp["loss"]))
-    if start_epoch >= hp["epochs"]:
-        callback.epochs = hp["epochs"]
-        callback._final_evaluation()
-        return
-    y_onehot = np.eye(10, dtype=np.float32)[prepared.y_train]
-    model.fit(prepared.x_train, y_onehot, batch_size=hp["batch_size"], epochs=hp["epochs"],
-              initial_epoch=start_epoch, verbose=0, shuffle=True, callbacks=[callback])
+    ctx.attach(model.save, ".keras")
+    ctx.model_ready(model_rows(model), model.count_params(), _device_name(), keras.backend.backend(), spe)
+    evaluator = Evaluator(ctx, model, prepared, hp["loss"])
+    if ctx.epochs_left:
+        y_onehot = np.eye(10, dtype=np.float32)[prepared.y_train]
+        model.fit(prepared.x_train, y_onehot, batch_size=hp["batch_size"], epochs=hp["epochs"],
+                  initial_epoch=ctx.start_epoch, verbose=0, shuffle=True,
+                  callbacks=[contract_callback(ctx, steps, evaluator.epoch_row, evaluator.final)])
+    if ctx.outcome is None and not ctx.stop.is_set():
+        evaluator.final()  # every epoch was done before (a resume after the last one): evaluate the checkpoint
 
 
 def _has_gpu() -> bool:

@@ -1,20 +1,107 @@
-"""Create runs and start each one as its own detached OS process; cancel and resume them."""
+"""Create runs and start each one as its own detached OS process; cancel and resume them.
+
+How a run's worker is started, watched and stopped is a launch backend: `launch(record)`
+returns a handle, `alive(handle)` and `cancel(handle)` use it. `LocalBackend` (a detached
+process on this machine) is the one here; a sweep can bring others (a cluster) that start the
+same worker, with the index off where the run's host cannot reach it.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from tuiapp.config import RunConfig
-from tuiapp.engine.store import ACTIVE, RunRecord, RunStore, pid_is_worker
+from tuiapp.engine.store import ACTIVE, RunRecord, RunStore, pid_is_worker, this_host
 from tuiapp.errors import UserError
 
 RESUMABLE = ("cancelled", "interrupted", "failed", "diverged")
+BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# The worker runs with isolated imports (-I: no script folder, no working folder, no PYTHON*
+# variables on sys.path) and imports this very copy of the package by its explicit path, so
+# nothing dropped into a run folder can be imported by it.
+BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from tuiapp.engine.worker import main; "
+        "main(sys.argv[1:])")
+
+
+@dataclass(frozen=True)
+class Handle:
+    """Where a launched worker runs."""
+
+    backend: str
+    host: str
+    pid: int | None
+
+
+class LaunchBackend(Protocol):
+    """Starts, watches and stops run workers."""
+
+    name: str
+
+    def launch(self, record: RunRecord, home: Path, resume: bool) -> Handle: ...
+
+    def alive(self, handle: Handle) -> bool: ...
+
+    def cancel(self, handle: Handle) -> None: ...
+
+
+def worker_command(run_dir: Path, resume: bool, index: bool = True) -> list[str]:
+    """The command line of a run's worker."""
+    cmd = [sys.executable, "-I", "-c", BOOT, PACKAGE_ROOT, str(run_dir)]
+    if resume:
+        cmd.append("--resume")
+    if not index:
+        cmd.append("--no-index")
+    return cmd
+
+
+def worker_env(config: dict, home: Path) -> dict[str, str]:
+    """The environment of a run's worker: its home, backend and device."""
+    env = dict(os.environ)
+    env["TUIAPP_HOME"] = str(home)
+    env["KERAS_BACKEND"] = config.get("backend", "tensorflow")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if config.get("device") == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = "-1"
+    return env
+
+
+class LocalBackend:
+    """A detached process on this machine, in its own session, working in a folder runs cannot write to."""
+
+    name = "local"
+
+    def launch(self, record: RunRecord, home: Path, resume: bool) -> Handle:
+        with open(record.dir / "worker.log", "ab") as log:
+            process = subprocess.Popen(
+                worker_command(record.dir, resume), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True, env=worker_env(record.config, home), cwd="/",
+            )
+        # The worker belongs to no one: nothing waits for it, and a dead one must not linger
+        # as a zombie of a long-lived parent (the UI), so reap it in the background.
+        import threading
+
+        threading.Thread(target=process.wait, daemon=True, name=f"reap-{process.pid}").start()
+        return Handle(self.name, this_host(), process.pid)
+
+    def alive(self, handle: Handle) -> bool:
+        return pid_is_worker(handle.pid)
+
+    def cancel(self, handle: Handle) -> None:
+        if pid_is_worker(handle.pid):
+            os.kill(handle.pid, signal.SIGTERM)
+
+
+LOCAL = LocalBackend()
 
 
 def gpu_available() -> bool:
@@ -31,70 +118,58 @@ def gpu_available() -> bool:
     return False
 
 
-def check_device(config: RunConfig) -> None:
-    """A clear error when a GPU is asked for and there is none."""
+def installed_backends() -> list[str]:
+    """Keras backends whose framework can be imported here (found without importing it)."""
+    return [name for name, module in BACKEND_MODULES.items() if importlib.util.find_spec(module) is not None]
+
+
+def preflight(config: RunConfig) -> None:
+    """Everything that can be checked before a run exists: device, backend, data files. A UserError if not."""
     if config.device == "gpu" and not gpu_available():
         raise UserError("--device gpu: no GPU found on this machine; use --device cpu or --device auto")
-
-
-def start(config: RunConfig, store: RunStore | None = None) -> RunRecord:
-    """Write a queued run (row + folder) and start its worker process, detached."""
-    store = store or RunStore()
-    check_device(config)
+    if config.architecture.engine != "numpy" and importlib.util.find_spec(BACKEND_MODULES[config.backend]) is None:
+        installed = ", ".join(installed_backends()) or "none"
+        raise UserError(f"--backend {config.backend}: {BACKEND_MODULES[config.backend]} is not installed here "
+                        f"(installed: {installed}); `pip install {config.backend}` or pick an installed one")
     if config.data in ("mnist", "fashion-mnist"):
-        from tuiapp.data.sources import resolve
+        from tuiapp.data import check_source, resolve
 
-        resolve(config.data, config.data_dir, config.source)  # fail now, not in the worker
+        check_source(resolve(config.data, config.data_dir, config.source))
     if config.data == "text":
         from tuiapp.data.text import load_corpus
 
         load_corpus(config.text, config.hp["lowercase"], config.hp["keep_newlines"],
                     config.hp["min_char_freq"], config.hp["seq_length"])
+
+
+def start(config: RunConfig, store: RunStore | None = None, backend: LaunchBackend = LOCAL) -> RunRecord:
+    """Check the config's inputs, write a queued run (row + folder) and start its worker, detached."""
+    store = store or RunStore()
+    preflight(config)
     record = store.create(config.to_dict(), name=config.name)
-    _spawn(record, store, resume=False)
+    _spawn(record, store, backend, resume=False)
     return store.get(record.id)
 
 
-def _spawn(record: RunRecord, store: RunStore, resume: bool) -> None:
-    config = record.config
-    env = dict(os.environ)
-    env["TUIAPP_HOME"] = str(store.home)
-    env["KERAS_BACKEND"] = config.get("backend", "tensorflow")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if config.get("device") == "cpu":
-        env["CUDA_VISIBLE_DEVICES"] = "-1"
-    # The worker must import this very copy of the package (source checkouts included).
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    log = open(record.dir / "worker.log", "ab")
-    cmd = [sys.executable, "-m", "tuiapp.engine.worker", str(record.dir)]
-    if resume:
-        cmd.append("--resume")
-    process = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True, close_fds=True, env=env, cwd=str(record.dir),
-    )
-    log.close()
-    store.update(record.id, pid=process.pid, heartbeat=time.time())
-    # The worker belongs to no one: nothing waits for it, and a dead one must not linger
-    # as a zombie of a long-lived parent (the UI), so reap it in the background.
-    _reap_later(process)
+def _spawn(record: RunRecord, store: RunStore, backend: LaunchBackend, resume: bool) -> Handle:
+    handle = backend.launch(record, store.home, resume)
+    # Only a run still queued gets the pid: a fast worker may already have written its own.
+    store.update(record.id, _only_if=("queued",), pid=handle.pid, host=handle.host, heartbeat=time.time())
+    return handle
 
 
-def _reap_later(process: subprocess.Popen) -> None:
-    import threading
-
-    threading.Thread(target=process.wait, daemon=True, name=f"reap-{process.pid}").start()
+def handle_of(record: RunRecord) -> Handle:
+    """The handle of a recorded run."""
+    return Handle(LOCAL.name, record.host or this_host(), record.pid)
 
 
 def cancel(ref: str, store: RunStore | None = None) -> RunRecord:
     """Ask a queued or running run to stop at the end of its current batch."""
     store = store or RunStore()
-    record = store.get(ref)
+    record = store.get_current(ref)
     if record.status not in ACTIVE:
         raise UserError(f"run {record.id} is {record.status}, not running; nothing to cancel")
-    if pid_is_worker(record.pid):
-        os.kill(record.pid, signal.SIGTERM)
+    LOCAL.cancel(handle_of(record))
     return record
 
 
@@ -104,28 +179,42 @@ def wait(ref: str, store: RunStore, timeout: float = 600.0, poll: float = 0.2) -
     record = store.get(ref)
     while record.status in ACTIVE and time.time() < deadline:
         time.sleep(poll)
-        record = store.get(ref)
+        record = store.get_current(record.id)
     return record
 
 
-def resume(ref: str, store: RunStore | None = None, epochs: int | None = None) -> RunRecord:
+def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
+           backend: LaunchBackend = LOCAL) -> RunRecord:
     """Continue a cancelled, interrupted, failed or diverged run from its last completed epoch."""
+    from tuiapp.engine.context import read_history, read_state
+
     store = store or RunStore()
+    store.reap(ref)
     record = store.get(ref)
     if record.status in ACTIVE:
         raise UserError(f"run {record.id} is still {record.status}; `tuiapp cancel {record.id}` first")
+    if not record.dir.is_dir():
+        raise UserError(f"the folder of run {record.id} is missing ({record.dir}); it cannot be resumed")
+    done = read_state(record.dir)["epoch"]  # a damaged run file is one clear line, before anything starts
+    read_history(record.dir)
+    if record.config.get("data") == "text":
+        from tuiapp.data.text import read_vocab
+
+        read_vocab(record.dir / "vocab.json")
     if epochs is not None:
-        if epochs <= record.epoch:
-            raise UserError(f"--epochs {epochs}: run {record.id} has already done {record.epoch} epochs")
+        if epochs <= done:
+            raise UserError(f"--epochs {epochs}: run {record.id} has already done {done} epochs")
         record.config["hp"]["epochs"] = epochs
     elif record.status not in RESUMABLE:
         raise UserError(
             f"run {record.id} is {record.status}; only {', '.join(RESUMABLE)} runs resume "
             "(or pass --epochs N to train a finished run further)"
         )
-    RunConfig.from_dict(record.config)
+    config = RunConfig.from_dict(record.config)
+    preflight(config)
     store.save_config(record.id, record.config)
-    store.update(record.id, status="queued", error=None, ended=None, pid=None,
+    # A fresh heartbeat with the pid cleared: a reader polling now sees a run being launched, not a dead one.
+    store.update(record.id, status="queued", error=None, ended=None, pid=None, heartbeat=time.time(),
                  epochs=record.config["hp"].get("epochs", 0))
-    _spawn(store.get(record.id, check=False), store, resume=True)
+    _spawn(store.get(record.id), store, backend, resume=True)
     return store.get(record.id)

@@ -1,8 +1,9 @@
-"""The run process: ``python -m tuiapp.engine.worker RUN_DIR [--resume]``.
+"""The run process: started detached by `launch` as ``python -I -c BOOT RUN_DIR [--resume] [--no-index]``.
 
-Started detached by `launch`. Imports the framework, trains, writes events, and always
-leaves an honest status: finished, cancelled, failed, diverged (or, if killed, the next
-reader marks it interrupted).
+Imports the framework, trains, writes events, and always leaves an honest status: finished,
+cancelled, failed, diverged (or, if killed, `store.reap` marks it interrupted). With
+``--no-index`` it writes only its run folder (for a host that cannot reach the index); a
+coordinator folds the folder into the index with `store.fold`.
 """
 
 from __future__ import annotations
@@ -16,19 +17,14 @@ import time
 import traceback
 from pathlib import Path
 
-from tuiapp.config import RunConfig
-from tuiapp.engine.context import RunContext
-from tuiapp.engine.store import RunStore
-from tuiapp.errors import UserError
-
 HEARTBEAT_S = 2.0
 
 
-def _heartbeat(ctx: RunContext) -> None:
+def _heartbeat(ctx) -> None:
     while ctx.outcome is None:
         try:
-            ctx.store.update(ctx.run_id, heartbeat=time.time())
-        except Exception:  # a locked database now and then must not kill training
+            ctx.beat()
+        except Exception:  # a locked database or a full disk now and then must not kill training
             pass
         time.sleep(HEARTBEAT_S)
 
@@ -40,7 +36,7 @@ def _import_keras() -> None:
         pass
 
 
-def run_trainer(ctx: RunContext) -> None:
+def run_trainer(ctx) -> None:
     """Train with the trainer for the config's architecture."""
     arch = ctx.config.architecture
     if arch.family == "text":
@@ -57,19 +53,37 @@ def run_trainer(ctx: RunContext) -> None:
         importer.start()
         from tuiapp.engine.imagedata import load_for_run
 
-        loaded = load_for_run(ctx.config, ctx.store.home, arch.input_kind)
+        loaded = load_for_run(ctx.config, ctx.home, arch.input_kind)
         importer.join()
         from tuiapp.engine.keras_trainer import train as train_keras
 
         train_keras(ctx, loaded)
 
 
+def failure_reason(exc: BaseException, run_dir: Path) -> str:
+    """What to record when training raised: the full disk plainly, else the error and where the details are."""
+    from tuiapp.engine.files import no_space
+    from tuiapp.errors import UserError
+
+    full = no_space(exc)
+    if full:
+        return f"{full}; free some space, then `tuiapp resume {run_dir.name}` continues it"
+    if isinstance(exc, UserError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc} (details in {run_dir / 'worker.log'})"
+
+
 def main(argv: list[str]) -> int:
+    from tuiapp.config import RunConfig
+    from tuiapp.engine import faults
+    from tuiapp.engine.context import RunContext
+    from tuiapp.engine.store import RunStore, this_host
+
     run_dir = Path(argv[0]).resolve()
     resume = "--resume" in argv
-    store = RunStore(run_dir.parent.parent)
+    store = None if "--no-index" in argv else RunStore(run_dir.parent.parent)
     config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
-    ctx = RunContext(run_dir, store, run_dir.name, config, resume)
+    ctx = RunContext(run_dir, config, resume, store)
 
     def request_stop(signum: int, _frame: object) -> None:
         ctx.stop.set()
@@ -77,23 +91,28 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    store.update(ctx.run_id, status="running", pid=os.getpid(), started=time.time(), heartbeat=time.time(),
-                 ended=None, error=None)
-    ctx.emit("status", status="running", pid=os.getpid(), resume=resume)
+    ctx.index.update(status="running", pid=os.getpid(), host=this_host(), started=time.time(),
+                     heartbeat=time.time(), ended=None, error=None)
+    ctx.emit("status", status="running", pid=os.getpid(), resume=resume, host=this_host())
     threading.Thread(target=_heartbeat, args=(ctx,), daemon=True).start()
+    faults.point("startup")
     try:
         run_trainer(ctx)
         if ctx.outcome is None:
             if ctx.stop.is_set():
                 ctx.finish("cancelled", "cancelled before training started")
             else:
-                ctx.finish("finished")
-    except UserError as exc:
-        ctx.finish("failed", str(exc))
+                ctx.finish("failed", "the trainer ended without a result (a bug: please report it)")
     except BaseException as exc:  # the run must end with an honest status whatever happens
-        traceback.print_exc()
-        ctx.finish("failed", f"{type(exc).__name__}: {exc} (details in {run_dir / 'worker.log'})")
-    ctx.events.close()
+        try:
+            traceback.print_exc()
+        except OSError:  # worker.log is on the same full disk
+            pass
+        ctx.finish("failed", failure_reason(exc, run_dir))
+    try:
+        ctx.events.close()
+    except OSError:
+        pass
     sys.stdout.flush()
     sys.stderr.flush()
     status = ctx.outcome["status"] if ctx.outcome else "failed"

@@ -80,7 +80,7 @@ class TuiApp(App[None]):
     # -- quitting --------------------------------------------------------------------
     def running_runs(self) -> list[str]:
         """Ids of runs that are still queued or running."""
-        return [r.id for r in self.store.list() if r.status in ACTIVE]
+        return [r.id for r in self.store.current() if r.status in ACTIVE]
 
     async def action_quit(self) -> None:
         """Every way of quitting (key, palette) asks first when runs are training."""

@@ -1,11 +1,14 @@
-"""RunFollower: keeps a RunState up to date from a run's event log and index row (no Textual)."""
+"""RunFollower: keeps a RunState up to date from a run's event log and index row (no Textual).
+
+The one follower of a run: the UI's dashboard and the CLI's `train`/`watch` both use it.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from tuiapp.engine.events import EventTail
+from tuiapp.engine.events import Event, EventTail
 from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
 from tuiapp.errors import UserError
 from tuiapp.views.render import fmt_duration
@@ -17,15 +20,16 @@ RECORD_REFRESH_S = 1.0
 class RunFollower:
     """Polls one run: new events are folded into `state`; `version` counts changes."""
 
-    def __init__(self, store: RunStore, run_id: str):
+    def __init__(self, store: RunStore, run_id: str, offset: int = 0):
         self.store = store
-        self.record: RunRecord = store.get(run_id)
+        self.record: RunRecord = store.get_current(run_id)
         if not self.record.dir.is_dir():
             raise UserError(f"the folder of run {run_id} is missing ({self.record.dir}); "
                             f"restore it or delete the run with `tuiapp delete {run_id}`")
-        self.tail = EventTail(self.record.dir)
+        self.tail = EventTail(self.record.dir, offset)
         self.state = RunState()
         self.version = 0
+        self.new: list[Event] = []  # what the last poll read
         self._record_checked = 0.0
 
     @property
@@ -35,15 +39,16 @@ class RunFollower:
 
     def poll(self) -> bool:
         """Read what is new; True if anything changed."""
-        changed = False
-        for event in self.tail.poll():
+        self.new = self.tail.poll()
+        for event in self.new:
             self.state.apply(event)
-            changed = True
+        changed = bool(self.new)
         now = time.time()
         if now - self._record_checked >= RECORD_REFRESH_S or changed:
             self._record_checked = now
             before = (self.record.status, self.record.epoch, self.record.pid)
-            self.record = self.store.get(self.record.id)
+            self.record = self.store.get_current(self.record.id) if self.record.status in ACTIVE else \
+                self.store.get(self.record.id)
             changed = changed or before != (self.record.status, self.record.epoch, self.record.pid)
         if changed:
             self.version += 1

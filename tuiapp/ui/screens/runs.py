@@ -56,7 +56,7 @@ class RunsScreen(Screen[None]):
     def refresh_runs(self, force: bool = False) -> None:
         """Re-read the store; redraw the table when anything changed."""
         try:
-            records = self.app.store.list()
+            records = self.app.store.current()
         except Exception as exc:
             self.app.show_error("Cannot read the run store", str(exc))
             return
