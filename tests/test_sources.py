@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tuiapp.data import load_images, resolve
-from tuiapp.data.sources import FILES, sample_dir, sample_manifest
+from tuiapp.data.sources import FILES, local_sources, sample_dir, sample_manifest
 from tuiapp.errors import DataError
 
 from .conftest import ROOT, SHARED
@@ -55,7 +55,8 @@ def test_lookup_order(home, tmp_path, monkeypatch):
     source = resolve("fashion-mnist", data_dir=str(explicit))
     assert source.origin == "data-dir" and source.path == str(explicit)
     assert resolve("fashion-mnist", want="sample").kind == "sample"
-    assert {debian, cache, env_dir}  # all were real folders
+    # each folder was found where it lies, in the order of the lookup
+    assert [s.path for s in local_sources("fashion-mnist")] == [str(env_dir), str(cache), str(debian)]
 
 
 def test_keras_cache_npz(home, tmp_path):

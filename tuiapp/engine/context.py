@@ -46,6 +46,10 @@ CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)\.(keras|npz)$")
 SUMMARY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
+class CancelledEarly(Exception):
+    """The user cancelled before the first batch: raised from the set-up steps, caught by the worker."""
+
+
 class RunFileError(UserError):
     """A file in a run's folder is damaged or was changed by hand."""
 
@@ -215,6 +219,8 @@ class RunContext:
         self.emit("data", **event)
         self.index.update(data_source=event.get("describe"), device=device)
         faults.point("data")
+        if self.stop.is_set():
+            raise CancelledEarly
 
     def model_ready(self, rows: list[dict[str, Any]], total: int, device: str, backend: str,
                     steps_per_execution: int = 1) -> None:
@@ -223,6 +229,8 @@ class RunContext:
                   steps_per_execution=steps_per_execution, start_epoch=self.start_epoch)
         if self.start_epoch == 0 and self._save is not None:
             self._commit(0)
+        if self.stop.is_set():
+            raise CancelledEarly
 
     # -- the loop -----------------------------------------------------------------------
     def batch_end(self, epoch: int, batch: int, batches: int, loss: float, **metrics: Any) -> bool:

@@ -76,7 +76,7 @@ def failure_reason(exc: BaseException, run_dir: Path) -> str:
 def main(argv: list[str]) -> int:
     from tuiapp.config import RunConfig
     from tuiapp.engine import faults
-    from tuiapp.engine.context import RunContext
+    from tuiapp.engine.context import CancelledEarly, RunContext
     from tuiapp.engine.store import RunStore, this_host
 
     run_dir = Path(argv[0]).resolve()
@@ -97,12 +97,16 @@ def main(argv: list[str]) -> int:
     threading.Thread(target=_heartbeat, args=(ctx,), daemon=True).start()
     faults.point("startup")
     try:
+        if ctx.stop.is_set():
+            raise CancelledEarly
         run_trainer(ctx)
         if ctx.outcome is None:
             if ctx.stop.is_set():
-                ctx.finish("cancelled", "cancelled before training started")
+                ctx.finish("cancelled", "cancelled by the user after the last batch")
             else:
                 ctx.finish("failed", "the trainer ended without a result (a bug: please report it)")
+    except CancelledEarly:
+        ctx.finish("cancelled", "cancelled before training started")
     except BaseException as exc:  # the run must end with an honest status whatever happens
         try:
             traceback.print_exc()
