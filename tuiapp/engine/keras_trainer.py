@@ -7,7 +7,6 @@ the run context's; this module only turns Keras' callbacks into calls of that co
 from __future__ import annotations
 
 import math
-import os
 import time
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from tuiapp.engine.context import RunContext
 from tuiapp.engine.imagedata import Prepared, data_event, load_for_run
+from tuiapp.engine.keras_utils import device_name, has_gpu, layer_weights, model_rows, steps_per_execution
 from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
 from tuiapp.errors import UserError
 
@@ -26,31 +26,6 @@ def _keras():
     import keras
 
     return keras
-
-
-def steps_per_execution(steps_per_epoch: int) -> int:
-    """Batches fused into one call: up to 20 (fast), but at least ~20 callbacks per epoch."""
-    return max(1, min(20, steps_per_epoch // 20))
-
-
-def layer_weights(model: Any) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
-    """[(layer name, [(weight name, array)])] for layers that have weights."""
-    out = []
-    for layer in model.layers:
-        weights = [(w.path.split("/")[-1], np.asarray(w.numpy())) for w in layer.weights]
-        if weights:
-            out.append((layer.name, weights))
-    return out
-
-
-def model_rows(model: Any) -> list[dict[str, Any]]:
-    """Layer, type, output shape and parameters, as Keras reports them."""
-    rows = []
-    for layer in model.layers:
-        shape = getattr(getattr(layer, "output", None), "shape", None)
-        rows.append({"layer": layer.name, "type": type(layer).__name__,
-                     "output_shape": str(tuple(shape)) if shape is not None else "", "params": layer.count_params()})
-    return rows
 
 
 class Evaluator:
@@ -146,7 +121,7 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
     """
     keras = _keras()
     config, hp = ctx.config, ctx.hp
-    if config.device == "gpu" and not _has_gpu():
+    if config.device == "gpu" and not has_gpu():
         raise UserError("--device gpu: the framework sees no GPU; use --device cpu or auto")
     keras.utils.set_random_seed(hp["seed"])
     if keras.backend.backend() == "tensorflow":
@@ -155,7 +130,7 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
         tf.config.experimental.enable_op_determinism()
     arch = config.architecture
     prepared, note = loaded or load_for_run(config, ctx.home, arch.input_kind)
-    ctx.data_ready(data_event(prepared, note), device=_device_name())
+    ctx.data_ready(data_event(prepared, note), device=device_name())
     from models.common import optimizer
 
     restore = ctx.restore_path(".keras")
@@ -165,7 +140,7 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
     model.compile(optimizer=model.optimizer if restore else optimizer(hp), loss=hp["loss"],
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")], steps_per_execution=spe)
     ctx.attach(model.save, ".keras")
-    ctx.model_ready(model_rows(model), model.count_params(), _device_name(), keras.backend.backend(), spe)
+    ctx.model_ready(model_rows(model), model.count_params(), device_name(), keras.backend.backend(), spe)
     evaluator = Evaluator(ctx, model, prepared, hp["loss"])
     if ctx.epochs_left:
         y_onehot = np.eye(10, dtype=np.float32)[prepared.y_train]
@@ -174,20 +149,3 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
                   callbacks=[contract_callback(ctx, steps, evaluator.epoch_row, evaluator.final)])
     if ctx.outcome is None and not ctx.stop.is_set():
         evaluator.final()  # every epoch was done before (a resume after the last one): evaluate the checkpoint
-
-
-def _has_gpu() -> bool:
-    keras = _keras()
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return any(d.platform == "gpu" for d in jax.devices())
-    return False
-
-
-def _device_name() -> str:
-    return "gpu" if os.environ.get("CUDA_VISIBLE_DEVICES") != "-1" and _has_gpu() else "cpu"

@@ -1,7 +1,7 @@
-"""Training of the NumPy networks inside a run's process: same events and record as the Keras runs.
+"""Training of the NumPy MLP inside a run's process: same events and record as the Keras runs.
 
 The loop's rules are the run context's (see `context.py`); this feeds it from the scratch
-MLP's fit loop and from the toy networks' step records.
+MLP's fit loop. The toy networks are `toy_trainer.py`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from models.scratch.mlp import MLP
 from tuiapp.engine.context import RunContext, RunFileError
 from tuiapp.engine.imagedata import data_event, find_source, prepare
 from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
-from tuiapp.engine.steps import step_records, toy_data
-
-STEP_EVENTS_FIRST = 100  # every step up to here is kept; later ones at each report
 
 
-def _layers(weights: list[np.ndarray], names: list[str]) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
+def layer_groups(weights: list[np.ndarray], names: list[str]) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
     """Group a flat Keras-order weight list by layer for the statistics."""
     grouped: dict[str, list[tuple[str, np.ndarray]]] = {}
     for name, w in zip(names, weights):
@@ -30,114 +27,11 @@ def _layers(weights: list[np.ndarray], names: list[str]) -> list[tuple[str, list
     return list(grouped.items())
 
 
-def _model_ready(ctx: RunContext) -> None:
+def model_ready(ctx: RunContext) -> None:
+    """The model event of a NumPy network, from its schema summary."""
     rows = [{"layer": name, "type": "NumPy", "output_shape": shape, "params": params}
             for name, shape, params in ctx.config.summary()]
     ctx.model_ready(rows, sum(r["params"] for r in rows), "cpu", "numpy")
-
-
-def train_toy(ctx: RunContext) -> None:
-    """neuron, perceptron, xor-mlp, linear-fd, fd-mlp: every step recorded, epochs at each report."""
-    config, hp = ctx.config, ctx.hp
-    ctx.restart()  # milliseconds of work: a resumed toy trains again from its first step
-    ctx.data_ready({"dataset": config.data, "describe": f"built in: {config.data}", "note": None, "source": {},
-                    "class_names": ["0", "1"] if config.data in ("and", "or", "xor") else []})
-    _model_ready(ctx)
-    if config.arch == "neuron":
-        record = next(step_records(config, 1))
-        ctx.emit("step", **record)
-        out = record["layers"][0]["a"][0][0]
-        ctx.emit("log", message=f"sigmoid(w.x + b) = {out:.4f}" if hp["activation"] == "sigmoid" else f"output {out:.4f}")
-        ctx.complete({"output": out})
-        return
-    x, y = toy_data(config)
-    perceptron = config.arch == "perceptron"
-    per_epoch = len(x) if perceptron else 1  # steps in an epoch: the perceptron sees one example a step
-    total = hp["epochs"] * per_epoch
-    report = per_epoch if perceptron else hp.get("report_every", 1)
-    losses: list[float] = []
-    errors, last = 0, None
-    for record in step_records(config, total):
-        step, last = record["step"], record
-        epoch = (step - 1) // per_epoch + 1
-        if ctx.batch_end(epoch, (step - 1) % per_epoch + 1, per_epoch, record["loss"]):
-            return
-        losses.append(record["loss"])
-        errors += int(perceptron and record["loss"] > 0)
-        if step <= STEP_EVENTS_FIRST or step % report == 0:
-            ctx.emit("step", **record)
-        if step % report and step != total:
-            continue
-        weights = [np.asarray(w["after"]) for w in record["weights"]]
-        ctx.emit("weights", epoch=epoch, layers=weight_stats(_layers(weights, [w["name"] for w in record["weights"]])))
-        row: dict[str, Any] = {"loss": float(np.mean(losses[-report:])), "learning_rate": hp["learning_rate"]}
-        preds = np.asarray(record["layers"][-1]["a"])
-        if perceptron:
-            row["accuracy"] = 1 - errors / per_epoch
-        elif config.data != "linear":
-            row["accuracy"] = float(np.mean(preds.argmax(axis=1) == np.asarray(y).argmax(axis=1)))
-            ctx.emit("log", message=f"step {step}: loss {record['loss']:.6f}, predictions " + np.array2string(
-                preds, precision=3, suppress_small=True, max_line_width=200).replace("\n", ""))
-        if ctx.epoch_end(epoch, row):
-            return
-        if perceptron and errors == 0:
-            ctx.emit("log", message=f"converged after {epoch} epochs: every example is classified right")
-            ctx.complete({"converged": True, "epochs_to_converge": epoch, "accuracy": 1.0})
-            return
-        errors = 0
-    if perceptron:
-        msg = (f"did not converge after {hp['epochs']} epochs: {config.data.upper()} is not linearly separable, "
-               "so no single line splits its classes and the perceptron rule never stops correcting")
-        ctx.emit("log", message=msg)
-        ctx.finish("finished", reason=msg, metrics={"converged": False, "epochs": hp["epochs"]})
-        return
-    ctx.complete(_toy_metrics(ctx, last, losses, x, y))
-
-
-def _toy_metrics(ctx: RunContext, last: dict | None, losses: list[float], x: np.ndarray, y: np.ndarray) -> dict:
-    """Final loss, and for the line fits the predictions for x = 5, 6 (and the Keras twin's weights)."""
-    config, hp = ctx.config, ctx.hp
-    metrics: dict[str, Any] = {"final_loss": losses[-1] if losses else None}
-    if last is not None and config.data == "linear":
-        final = [np.asarray(w["after"]) for w in last["weights"]]
-        probe = np.array([[5.0], [6.0]])
-        if config.arch == "fd-mlp":
-            net = MLP([1, 3, 1], ["relu", "linear"], "mean_squared_error")
-            net.set_weights(final)
-            pred = net.predict(probe).ravel()
-        else:
-            pred = (probe @ final[0] + final[1]).ravel()
-        metrics.update({"predict_5": float(pred[0]), "predict_6": float(pred[1])})
-        ctx.emit("log", message=f"predictions: x = 5 -> {pred[0]:.4f}, x = 6 -> {pred[1]:.4f}")
-        if config.arch == "fd-mlp":
-            rows = keras_twin_rows(final, x, y, hp)
-            ctx.emit("agree", rows=rows, epochs=hp["epochs"], twin="Keras: Dense(3, relu), Dense(1), SGD, MSE")
-            metrics["max_weight_difference"] = max(abs(r["difference"]) for r in rows)
-    elif last is not None:
-        preds = np.asarray(last["layers"][-1]["a"])
-        metrics["accuracy"] = float(np.mean(preds.argmax(axis=1) == np.asarray(y).argmax(axis=1)))
-    ctx.emit("test", **{f"test_{k}": v for k, v in metrics.items() if v is not None})
-    return metrics
-
-
-def keras_twin_rows(scratch: list[np.ndarray], x: np.ndarray, y: np.ndarray, hp: dict[str, Any]) -> list[dict]:
-    """Train the Keras twin of the 1-3-1 net from the same start; compare every weight."""
-    import keras
-
-    from models.scratch.toynets import build_fd_mlp_keras
-
-    keras.utils.set_random_seed(hp["seed"])
-    model = build_fd_mlp_keras(hp["learning_rate"])
-    model.fit(x.astype(np.float32), y.astype(np.float32), batch_size=hp["batch_size"], epochs=hp["epochs"],
-              shuffle=False, verbose=0)
-    rows = []
-    names = ["hidden/kernel", "hidden/bias", "output/kernel", "output/bias"]
-    for name, ours, theirs in zip(names, scratch, model.get_weights()):
-        for index in np.ndindex(np.shape(ours)):
-            a, b = float(np.asarray(ours)[index]), float(np.asarray(theirs)[index])
-            rows.append({"layer": name.split("/")[0], "weight": f"{name.split('/')[1]}[{','.join(map(str, index))}]",
-                         "scratch": a, "keras": b, "difference": a - b})
-    return rows
 
 
 def _restore(net: MLP, path: Any, count: int) -> None:
@@ -164,7 +58,7 @@ def train_scratch_mlp(ctx: RunContext) -> None:
         _restore(net, restore, len(names))
         net.rng = np.random.default_rng([hp["seed"], ctx.start_epoch])
     ctx.attach(lambda path: np.savez(path, **{f"w{i}": w for i, w in enumerate(net.get_weights())}), ".npz")
-    _model_ready(ctx)
+    model_ready(ctx)
     eye = np.eye(10, dtype=net.dtype)
     x, y = prepared.x_train.astype(net.dtype), eye[prepared.y_train]
     xv, yv = prepared.x_val.astype(net.dtype), eye[prepared.y_val]
@@ -185,7 +79,7 @@ def train_scratch_mlp(ctx: RunContext) -> None:
             if len(xv) else None
         ctx.emit("confusion", epoch=epoch + 1, split="validation", labels=labels,
                  matrix=confusion(prepared.y_val, pred_val, 10))
-        layers = _layers(net.get_weights(), names)
+        layers = layer_groups(net.get_weights(), names)
         ctx.emit("weights", epoch=epoch + 1, layers=weight_stats(layers, state["previous"]))
         state["previous"] = snapshot(layers)
         return ctx.epoch_end(epoch + 1, {
@@ -212,4 +106,6 @@ def train(ctx: RunContext) -> None:
     if ctx.config.arch == "scratch-mlp":
         train_scratch_mlp(ctx)
     else:
+        from tuiapp.engine.toy_trainer import train_toy
+
         train_toy(ctx)

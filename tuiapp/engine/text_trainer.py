@@ -16,7 +16,8 @@ from models.sampler import CharSampler
 from tuiapp.data.text import load_corpus, read_vocab
 from tuiapp.engine.context import RunContext
 from tuiapp.engine.files import save_atomic, write_json_atomic
-from tuiapp.engine.keras_trainer import contract_callback, model_rows
+from tuiapp.engine.keras_trainer import contract_callback
+from tuiapp.engine.keras_utils import model_rows
 from tuiapp.errors import UserError
 
 TEMPERATURES = (0.5, 1.0)

@@ -1,0 +1,51 @@
+"""Small Keras helpers shared by the image and text trainers (imports Keras lazily)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+
+def steps_per_execution(steps_per_epoch: int) -> int:
+    """Batches fused into one call: up to 20 (fast), but at least ~20 callbacks per epoch."""
+    return max(1, min(20, steps_per_epoch // 20))
+
+
+def layer_weights(model: Any) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
+    """[(layer name, [(weight name, array)])] for layers that have weights."""
+    out = []
+    for layer in model.layers:
+        weights = [(w.path.split("/")[-1], np.asarray(w.numpy())) for w in layer.weights]
+        if weights:
+            out.append((layer.name, weights))
+    return out
+
+
+def model_rows(model: Any) -> list[dict[str, Any]]:
+    """Layer, type, output shape and parameters, as Keras reports them."""
+    rows = []
+    for layer in model.layers:
+        shape = getattr(getattr(layer, "output", None), "shape", None)
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "output_shape": str(tuple(shape)) if shape is not None else "", "params": layer.count_params()})
+    return rows
+
+
+def has_gpu() -> bool:
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    return False
+
+
+def device_name() -> str:
+    return "gpu" if os.environ.get("CUDA_VISIBLE_DEVICES") != "-1" and has_gpu() else "cpu"
