@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 import models
 from tuiapp.config import ConfigError, RunConfig
 from tuiapp.errors import UserError
+from tuiapp.ui.widgets.field import FieldInput
 from tuiapp.ui.widgets.form import HyperparamForm
 
 FAMILY_TITLES = {"toy": "Toys", "scratch": "From scratch (NumPy)", "mlp": "Multilayer perceptrons",
@@ -35,6 +36,7 @@ class LaunchScreen(Screen[None]):
         self.data = config.data if config else ""
         self.device = config.device if config else "cpu"
         self.text_path = config.text if config else None
+        self.backend = config.backend if config else "tensorflow"
         self.config: RunConfig | None = None
 
     def compose(self) -> ComposeResult:
@@ -47,18 +49,23 @@ class LaunchScreen(Screen[None]):
                 arch = models.get(self.arch_id)
                 self.preset = self.preset if self.preset in [p.name for p in arch.presets] else arch.presets[0].name
                 self.data = self.data if self.data in arch.datasets else arch.datasets[0]
-                yield Select([(f"{p.name}: {p.title}", p.name) for p in arch.presets], value=self.preset,
-                             id="preset", allow_blank=False)
+                yield Select(self._preset_options(arch), value=f"{arch.id}/{self.preset}", id="preset",
+                             allow_blank=False)
                 yield Vertical(id="form-holder")
                 yield Label("data set")
                 yield Select([(d, d) for d in arch.datasets], value=self.data, id="dataset", allow_blank=False)
                 yield Static("", id="data-source")
-                yield Input("", id="text-path", placeholder="text file (empty: the bundled sample)")
+                yield FieldInput("", id="text-path", placeholder="text file (empty: the bundled sample)")
                 yield Label("device")
                 yield Select([("cpu", "cpu"), ("auto", "auto")] + ([("gpu", "gpu")] if self._gpu() else []),
                              value=self.device if self.device != "gpu" or self._gpu() else "cpu",
                              id="device", allow_blank=False)
                 yield Static("" if self._gpu() else "gpu: no GPU found on this machine", id="device-note")
+                yield Label("backend")
+                backends = self._backends()
+                self.backend = self.backend if self.backend in backends else backends[0]
+                yield Select([(b, b) for b in backends], value=self.backend, id="backend", allow_blank=False)
+                yield Static(f"installed Keras backends: {', '.join(backends)}", id="backend-note")
                 yield Static("", id="config-error", classes="field-error")
                 yield Label("model summary (computed without TensorFlow)")
                 yield DataTable(id="summary", cursor_type="none", zebra_stripes=True)
@@ -66,6 +73,16 @@ class LaunchScreen(Screen[None]):
         yield Footer()
 
     # -- set-up ----------------------------------------------------------------------
+    @staticmethod
+    def _preset_options(arch: models.Architecture) -> list[tuple[str, str]]:
+        return [(f"{p.name}: {p.title}", f"{arch.id}/{p.name}") for p in arch.presets]
+
+    @staticmethod
+    def _backends() -> list[str]:
+        from tuiapp.engine.launch import installed_backends
+
+        return installed_backends() or ["tensorflow"]
+
     @staticmethod
     def _gpu() -> bool:
         from tuiapp.engine.launch import gpu_available
@@ -106,8 +123,8 @@ class LaunchScreen(Screen[None]):
         if self.preset not in names:
             self.preset = names[0]
         with preset.prevent(Select.Changed):
-            preset.set_options([(f"{p.name}: {p.title}", p.name) for p in arch.presets])
-            preset.value = self.preset
+            preset.set_options(self._preset_options(arch))
+            preset.value = f"{arch.id}/{self.preset}"
         if not keep_values:
             self.values = arch.defaults(self.preset)
         dataset = self.query_one("#dataset", Select)
@@ -131,7 +148,9 @@ class LaunchScreen(Screen[None]):
         if event.option_list.highlighted != event.option_index:
             return  # stale: the highlight has moved on (e.g. the list's own first highlight on mount)
         if event.option.id and event.option.id != self.arch_id and event.option.id in models.REGISTRY:
-            self.preset = None
+            # Another network: its own defaults, preset and data set; nothing carries over.
+            self.preset, self.data, self.text_path = None, "", None
+            self.query_one("#text-path", Input).value = ""
             await self.select_arch(event.option.id)
 
     async def on_select_changed(self, event: Select.Changed) -> None:
@@ -139,9 +158,10 @@ class LaunchScreen(Screen[None]):
             return
         arch = models.get(self.arch_id)
         if event.select.id == "preset":
-            if event.value not in [p.name for p in arch.presets] or event.value == self.preset:
+            owner, _, name = str(event.value).partition("/")
+            if owner != self.arch_id or name not in [p.name for p in arch.presets] or name == self.preset:
                 return  # a late event from the previous architecture's list
-            self.preset = str(event.value)
+            self.preset = name
             self.values = models.get(self.arch_id).defaults(self.preset)
             await self._rebuild_form()
         elif event.select.id == "dataset":
@@ -152,6 +172,9 @@ class LaunchScreen(Screen[None]):
             self.refresh_config()
         elif event.select.id == "device":
             self.device = str(event.value)
+            self.refresh_config()
+        elif event.select.id == "backend":
+            self.backend = str(event.value)
             self.refresh_config()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -177,7 +200,7 @@ class LaunchScreen(Screen[None]):
         if not self.field_errors:
             try:
                 config = RunConfig.create(self.arch_id, self.preset, data=self.data, device=self.device,
-                                          text=self.text_path if self.data == "text" else None)
+                                          backend=self.backend, text=self.text_path if self.data == "text" else None)
                 config.hp.update(self.values)
                 problems = config.problems()
                 if problems:

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from tuiapp.engine.store import ACTIVE, RunRecord
 from tuiapp.ui.screens.modals import ConfirmModal
+from tuiapp.ui.widgets.field import FieldInput
 from tuiapp.views.follow import describe
 from tuiapp.views.render import fmt_duration
 
@@ -42,7 +43,7 @@ class RunsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="filter: id, architecture, status or hyperparameter text", id="filter")
+        yield FieldInput(placeholder="filter: id, architecture, status or hyperparameter text", id="filter")
         yield Static("", id="runs-info")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Footer()

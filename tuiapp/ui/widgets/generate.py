@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from tuiapp.ui.widgets.field import FieldInput
+
 
 class GeneratePanel(Vertical):
     """Seed text, temperature and length in; streamed characters out (NumPy sampler in a thread)."""
@@ -23,9 +25,9 @@ class GeneratePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("generate from the latest checkpoint: seed text, temperature, length (Enter or the button)")
         with Horizontal(id="gen-inputs"):
-            yield Input("the ", id="gen-seed", placeholder="seed text")
-            yield Input("0.8", id="gen-temperature", placeholder="temperature")
-            yield Input("300", id="gen-length", placeholder="length")
+            yield FieldInput("the ", id="gen-seed", placeholder="seed text")
+            yield FieldInput("0.8", id="gen-temperature", placeholder="temperature")
+            yield FieldInput("300", id="gen-length", placeholder="length")
             yield Button("Generate", id="gen-start", variant="primary")
         yield Static("", id="gen-output")
 
