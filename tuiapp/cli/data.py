@@ -47,14 +47,16 @@ def data_show(
     from rich.console import Console
     from rich.table import Table
 
-    from tuiapp.data import DATASETS, IMAGE_SETS, class_counts, load_images, resolve
+    from tuiapp.data import DATASETS, IMAGE_SETS, check_source, class_counts, load_images, resolve
     from tuiapp.views import render
 
     console = Console(highlight=False)
     if name not in DATASETS:
         raise UserError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
     if name in IMAGE_SETS:
-        data = load_images(resolve(name, data_dir, source))
+        found = resolve(name, data_dir, source)
+        check_source(found)  # headers, sizes, labels, and that it is this data set and not the other
+        data = load_images(found)
         console.print(f"[bold]{name}[/]: {data.source.describe()}")
         console.print(f"train {data.x_train.shape} {data.x_train.dtype}, test {data.x_test.shape}; "
                       f"pixels 0-255, labels 0-9")

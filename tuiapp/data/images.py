@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class ImageData:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    checksum: str = ""  # SHA-256 of the four arrays as read: what a run trained and was tested on
 
     @property
     def class_names(self) -> list[str]:
@@ -67,6 +69,11 @@ def check_source(source: Source) -> None:
     if path.suffix == ".npz":
         arrays = _load_npz(path)
         _check_agree(path, {k: len(v) for k, v in arrays.items()}, arrays)
+        from tuiapp.data.identity import NAMES, by_statistic
+
+        found = by_statistic(arrays["x_test"][:1000])
+        if found is not None and found != source.dataset:
+            raise DataError(f"{path}: holds {NAMES[found]}, not {NAMES[source.dataset]}")
         return
     files = _idx_files(path)
     if files is None:
@@ -74,6 +81,9 @@ def check_source(source: Source) -> None:
     counts = {key: check_idx(file, IMAGES_MAGIC if key.startswith("x") else LABELS_MAGIC) for key, file in files.items()}
     labels = {key: read_idx(files[key], LABELS_MAGIC) for key in ("y_train", "y_test")}
     _check_agree(path, counts, labels)
+    from tuiapp.data.identity import check_identity
+
+    check_identity(source.dataset, path, files)
 
 
 def load_images(source: Source) -> ImageData:
@@ -89,7 +99,10 @@ def load_images(source: Source) -> ImageData:
             key: read_idx(file, IMAGES_MAGIC if key.startswith("x") else LABELS_MAGIC) for key, file in files.items()
         }
     _check_agree(path, {k: len(v) for k, v in arrays.items()}, arrays)
-    return ImageData(source.dataset, source, **arrays)
+    digest = hashlib.sha256()
+    for key in ("x_train", "y_train", "x_test", "y_test"):
+        digest.update(np.ascontiguousarray(arrays[key]).tobytes())
+    return ImageData(source.dataset, source, **arrays, checksum=digest.hexdigest())
 
 
 def class_counts(labels: np.ndarray) -> list[int]:

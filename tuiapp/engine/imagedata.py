@@ -100,6 +100,7 @@ def data_event(prepared: Prepared, note: str | None) -> dict:
         "dataset": prepared.data.name,
         "source": prepared.data.source.to_dict(),
         "describe": prepared.data.source.describe(),
+        "checksum": prepared.data.checksum,
         "note": note,
         "class_names": prepared.data.class_names,
         "train": len(prepared.y_train), "validation": len(prepared.y_val), "test": len(prepared.y_test),
