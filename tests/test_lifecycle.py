@@ -126,3 +126,25 @@ def test_run_on_another_host_is_judged_by_its_heartbeat(home):
     store.update(record.id, heartbeat=time.time() - 120)
     (record.dir / "heartbeat").unlink(missing_ok=True)
     assert [r.status for r in store.reap()] == ["interrupted"]
+
+
+def test_eta_is_honest_against_a_real_run(home):
+    """The ETA shown after the second epoch is within 25% (or 1 s) of the time the run really took to end."""
+    from tuiapp.views.follow import RunFollower
+
+    out = run_cli(home, "train", "mlp", "--set", "validation_split=0.1", "--epochs", "12", "--detach", "--json")
+    run_id = json_lines(out.stdout)[0]["run"]
+    follower = RunFollower(RunStore(), run_id)
+    estimate = None
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        follower.poll()
+        if estimate is None and len(follower.state.epochs) >= 2:
+            asked, estimate = time.time(), follower.eta()
+        if follower.record.status not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    assert follower.record.status == "finished" and estimate is not None
+    took = follower.state.epochs[-1]["t"] - asked  # to the last epoch's record
+    assert took > 3  # long enough for the tolerance to mean something
+    assert abs(estimate - took) <= max(0.25 * took, 1.0), (estimate, took)

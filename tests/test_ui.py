@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from tuiapp.engine.store import RunStore, pid_is_worker
 from tuiapp.ui.app import make_app
 from tuiapp.ui.screens.launch import LaunchScreen
-from tuiapp.ui.screens.modals import ErrorModal, QuitModal
+from tuiapp.ui.screens.modals import ConfirmModal, ErrorModal, QuitModal
 from tuiapp.ui.screens.run import RunScreen
 from tuiapp.ui.screens.runs import RunsScreen
 
@@ -101,8 +101,12 @@ async def test_cancel_a_run_from_the_dashboard(home):
         await until(pilot, lambda: isinstance(app.screen, RunScreen), 20)
         screen = app.screen
         await until(pilot, lambda: bool(screen.state.batches), 60)
-        await pilot.press("c")
+        await pilot.press("c")  # asks first: a key never destroys on its own
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), 5)
+        assert screen.follower.record.status == "running"
+        await pilot.press("y")
         await until(pilot, lambda: screen.follower.record.status == "cancelled", 30)
+        assert not screen.check_action("cancel_run", ()) and screen.check_action("resume_run", ())
         assert "cancelled by the user" in screen.follower.record.error
         await pilot.press("e")  # a copy with the same settings, ready to edit
         await until(pilot, lambda: isinstance(app.screen, LaunchScreen) and app.screen.config is not None, 10)
@@ -126,7 +130,7 @@ async def test_attach_to_a_detached_cli_run_and_quit_leaving_it_running(home):
             await until(pilot, lambda: len(screen.state.epochs) >= 1, 90)
             assert screen.follower.record.status == "running"
             assert "RUNNING" in text_of(screen.query_one("#status-line"))
-            await pilot.press("q")
+            await pilot.press("ctrl+q")
             await until(pilot, lambda: isinstance(app.screen, QuitModal), 5)
             await pilot.click("#leave")
             await pilot.pause(0.3)

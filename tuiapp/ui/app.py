@@ -20,7 +20,7 @@ class TuiApp(App[None]):
     BINDINGS = [
         Binding("l", "launch", "Launch"),
         Binding("r", "runs", "Runs"),
-        Binding("q", "quit_app", "Quit"),
+        Binding("ctrl+q", "quit_app", "Quit"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
     ]
 
@@ -33,7 +33,15 @@ class TuiApp(App[None]):
         from tuiapp.ui.screens.launch import LaunchScreen
         from tuiapp.ui.screens.runs import RunsScreen
 
-        self.push_screen(RunsScreen() if self.start == "runs" else LaunchScreen())
+        running = self.running_runs()
+        if self.start == "runs" or running:
+            self.push_screen(LaunchScreen())
+            self.push_screen(RunsScreen())
+            if running:  # reopening while runs train: show them first
+                self.notify(f"{len(running)} run(s) training: {', '.join(running[:4])}; Enter opens one, "
+                            "Esc goes to the launch form")
+        else:
+            self.push_screen(LaunchScreen())
 
     def get_system_commands(self, screen):  # type: ignore[override]
         """The palette offers every action of the current screen and the app, with its key."""
@@ -41,15 +49,31 @@ class TuiApp(App[None]):
 
         from textual.app import SystemCommand
 
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":  # replaced below by one that says where the file went
+                yield command
+        yield SystemCommand("Screenshot", "Save an SVG picture of this screen under TUIAPP_HOME/screenshots",
+                            self.action_save_screenshot)
         seen: set[str] = {"Quit"}  # the system Quit above already routes through action_quit_app
         for namespace, bindings in ((screen, screen.BINDINGS), (self, self.BINDINGS)):
             for binding in bindings:
-                if not isinstance(binding, Binding) or not binding.show or binding.description in seen:
+                if not isinstance(binding, Binding) or not binding.description or binding.description in seen:
                     continue
+                action = binding.action.partition("(")[0]
+                if hasattr(namespace, "check_action") and namespace.check_action(action, _params(binding.action)) \
+                        is False:
+                    continue  # does not apply now (cancel of a finished run, a tab this run has not)
                 seen.add(binding.description)
-                yield SystemCommand(binding.description, f"key: {binding.key}",
+                key = binding.key_display or self.get_key_display(binding)
+                yield SystemCommand(binding.description, f"key: {key}",
                                     partial(self.run_action, binding.action, namespace))
+
+    def action_save_screenshot(self) -> None:
+        """Save an SVG of the screen and say where."""
+        folder = self.store.home / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = self.save_screenshot(path=str(folder))
+        self.notify(f"screenshot saved: {path}")
 
     # -- navigation ------------------------------------------------------------------
     def action_launch(self) -> None:
@@ -106,6 +130,20 @@ class TuiApp(App[None]):
                 self.exit()
 
         self.push_screen(QuitModal(running), decided)
+
+
+def _params(action: str) -> tuple[object, ...]:
+    """The arguments written in a binding's action string: "tab('tab-live')" -> ('tab-live',)."""
+    import ast
+
+    _, _, rest = action.partition("(")
+    if not rest:
+        return ()
+    try:
+        value = ast.literal_eval(f"({rest[:-1]},)")
+    except (ValueError, SyntaxError):
+        return ()
+    return tuple(value)
 
 
 def make_app(home: str | Path | None = None, start: str = "launch") -> TuiApp:

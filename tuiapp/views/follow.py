@@ -77,25 +77,37 @@ class RunFollower:
             parts.append(r.error)
         return "  |  ".join(parts)
 
-    def eta(self) -> float | None:
-        """Seconds left, from epoch times and the current epoch's progress."""
+    def epoch_walls(self) -> list[float]:
+        """Wall seconds each epoch of this attempt took, from one epoch record to the next (the first from
+        the model being ready): training, validation, views and checkpoint, all that an epoch costs."""
+        start = self.state.model.get("t")
+        marks = [e["t"] for e in self.state.epochs if start is not None and e["t"] >= start]
+        return [b - a for a, b in zip([start, *marks], marks)] if start is not None else []
+
+    def eta(self, now: float | None = None) -> float | None:
+        """Seconds left: the measured wall time of recent epochs times what remains.
+
+        The first epoch (it pays for compiling) counts until a second one is measured; before any
+        epoch ends, the first epoch's pace so far.
+        """
         r, s = self.record, self.state
-        if r.status not in ACTIVE:
+        if r.status not in ACTIVE or not s.model:
             return None
+        now = now or time.time()
         epochs = r.config.get("hp", {}).get("epochs", r.epochs)
-        batch = s.latest_batch()
-        times = [e["seconds"] for e in s.epochs if e.get("seconds")]
-        per_epoch = sum(times[-3:]) / len(times[-3:]) if times else None
-        if batch is None:
-            return None
-        done_fraction = batch["batch"] / max(batch["batches"], 1)
-        if per_epoch is None:
-            started = next((b["t"] for b in s.batches if b["epoch"] == batch["epoch"]), batch["t"])
-            elapsed = batch["t"] - started
-            if done_fraction <= 0 or elapsed <= 0:
+        done = s.epochs[-1]["epoch"] if s.epochs else s.model.get("start_epoch", 0)
+        walls = self.epoch_walls()
+        walls = (walls[1:] if len(walls) > 1 else walls)[-3:]  # the first epoch alone until a second (warm-up)
+        since = now - (s.epochs[-1]["t"] if walls else s.model["t"])
+        if walls:
+            per_epoch = sum(walls) / len(walls)
+        else:
+            batch = s.latest_batch()
+            fraction = batch["batch"] / max(batch["batches"], 1) if batch else 0.0
+            if fraction <= 0 or since <= 0:
                 return None
-            per_epoch = elapsed / done_fraction
-        return max(0.0, (epochs - batch["epoch"] + 1 - done_fraction) * per_epoch)
+            per_epoch = since / fraction
+        return max(0.0, (epochs - done) * per_epoch - since)
 
 
 def describe(record: RunRecord) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from tuiapp.ui.widgets.panels import ConfusionMatrixView, KernelView, LossChart,
 from tuiapp.views import render
 from tuiapp.views.follow import RunFollower
 
+TABS = ("tab-live", "tab-weights", "tab-images", "tab-text", "tab-steps", "tab-config")
 POLL_S = 0.1
 REDRAW_S = 0.5  # panels redraw at most twice a second, each only when its own data changed
 
@@ -23,13 +24,17 @@ class RunScreen(Screen[None]):
     """Curves, confusion matrix, weights, images, text and steps of one run."""
 
     BINDINGS = [
-        Binding("c", "cancel_run", "Cancel run"),
+        Binding("c", "cancel_run", "Cancel run"),  # asks first
         Binding("u", "resume_run", "Resume"),
-        Binding("e", "edit_copy", "Edit copy"),
-        Binding("left_square_bracket", "scrub(-1)", "Epoch -"),
-        Binding("right_square_bracket", "scrub(1)", "Epoch +"),
-        Binding("n", "step(1)", "Next step", show=False),
-        Binding("p", "step(-1)", "Prev step", show=False),
+        Binding("e", "edit_copy", "Edit a copy"),
+        Binding("left_square_bracket", "scrub(-1)", "Earlier epoch", key_display="["),
+        Binding("right_square_bracket", "scrub(1)", "Later epoch", key_display="]"),
+        Binding("n", "step(1)", "Next step"),
+        Binding("p", "step(-1)", "Previous step"),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        *[Binding(str(i), f"tab('{tab}')", f"Show the {tab.removeprefix('tab-').title()} tab", show=False)
+          for i, tab in enumerate(TABS, start=1)],
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -58,14 +63,15 @@ class RunScreen(Screen[None]):
             with TabPane("Images", id="tab-images"):
                 with VerticalScroll():
                     yield Static("", id="images")
-            with TabPane("Text", id="tab-text"):
-                with VerticalScroll():
-                    if self.follower.record.config.get("data") == "text":
+            if self.has_tab("tab-text"):
+                with TabPane("Text", id="tab-text"):
+                    with VerticalScroll():
                         yield GeneratePanel(self.follower.record.dir, self.follower.record.config, id="generate")
-                    yield TextTimeline(id="texts")
-            with TabPane("Steps", id="tab-steps"):
-                with VerticalScroll():
-                    yield StepView(id="steps")
+                        yield TextTimeline(id="texts")
+            if self.has_tab("tab-steps"):
+                with TabPane("Steps", id="tab-steps"):
+                    with VerticalScroll():
+                        yield StepView(id="steps")
             with TabPane("Config", id="tab-config"):
                 with VerticalScroll():
                     yield Static("", id="config")
@@ -80,6 +86,34 @@ class RunScreen(Screen[None]):
     @property
     def state(self):
         return self.follower.state
+
+    def has_tab(self, tab: str) -> bool:
+        """Text only for text models, Steps only for the tiny networks; the rest always."""
+        import models
+
+        config = self.follower.record.config
+        if tab == "tab-text":
+            return config.get("data") == "text"
+        if tab == "tab-steps":
+            return config.get("arch") in models.REGISTRY and models.get(config["arch"]).family == "toy"
+        return tab in TABS
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that do not apply to this run now are hidden (and do nothing)."""
+        from tuiapp.engine.launch import RESUMABLE
+
+        status = self.follower.record.status
+        if action == "cancel_run":
+            return self.follower.active
+        if action == "resume_run":
+            return status in RESUMABLE
+        if action == "step":
+            return self.has_tab("tab-steps")
+        if action == "scrub":
+            return bool(self.state.confusion_epochs("validation"))
+        if action == "tab":
+            return self.has_tab(str(parameters[0]))
+        return True
 
     # -- live updates ----------------------------------------------------------------
     def poll(self) -> None:
@@ -96,6 +130,7 @@ class RunScreen(Screen[None]):
             return
         self.drawn_version = self.follower.version
         self.title = f"run {self.follower.record.id}"
+        self.refresh_bindings()  # cancel, resume and the epoch keys follow the run's state
         self.query_one("#status-line", Static).update(self.follower.status_line())
         active = self.query_one("#tabs", TabbedContent).active
         if active == "tab-live":
@@ -241,8 +276,31 @@ class RunScreen(Screen[None]):
             self.notify(str(exc), severity="warning")
 
     def action_cancel_run(self) -> None:
-        """Ask the run to stop at the end of its batch."""
-        self._engine("cancel", "cancelling")
+        """Ask first, then ask the run to stop at the end of its batch."""
+        from tuiapp.ui.screens.modals import ConfirmModal
+
+        run_id = self.follower.record.id
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self._engine("cancel", "cancelling")
+
+        self.app.push_screen(ConfirmModal(f"Cancel run {run_id}? It stops at the end of its current batch; its "
+                                          f"history and checkpoint are kept and `u` resumes it.",
+                                          yes="Cancel the run", no="Keep training"), decided)
+
+    def action_tab(self, tab: str) -> None:
+        """Show one of the dashboard's tabs."""
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    def action_page(self, direction: int) -> None:
+        """Scroll the visible panel a page, wherever the focus is."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        pane = tabs.get_pane(tabs.active) if tabs.active else None
+        for scroll in pane.query(VerticalScroll) if pane is not None else ():
+            if scroll.display:
+                (scroll.scroll_page_down if direction > 0 else scroll.scroll_page_up)(animate=False)
+                return
 
     def action_resume_run(self) -> None:
         """Resume an interrupted, cancelled, failed or diverged run."""
