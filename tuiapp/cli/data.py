@@ -16,9 +16,9 @@ def data_list(
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with full IDX files.")] = None,
 ) -> None:
     """Every data set, with the source a run would use now."""
-    from rich.console import Console
     from rich.table import Table
 
+    from tuiapp.cli.console import console as make_console
     from tuiapp.data import IMAGE_SETS, TOY_SETS, resolve
     from tuiapp.data.sources import local_sources, sample_manifest
 
@@ -33,7 +33,7 @@ def data_list(
     table.add_row("text", "UTF-8 text (--text FILE)", f"sample: {text['chars']:,} characters ({text['origin']})", "-")
     for name in TOY_SETS:
         table.add_row(name, "toy", "built in" + (": y = 2x at x = 1..4" if name == "linear" else " truth table"), "-")
-    Console().print(table)
+    make_console().print(table)
 
 
 @data_app.command("show")
@@ -44,13 +44,13 @@ def data_show(
     text: Annotated[str | None, typer.Option("--text", help="Text file (for name text).")] = None,
 ) -> None:
     """Source, shapes, per-class counts and a 5x5 grid of sample images with labels."""
-    from rich.console import Console
     from rich.table import Table
 
+    from tuiapp.cli.console import console as make_console
     from tuiapp.data import DATASETS, IMAGE_SETS, check_source, class_counts, load_images, resolve
     from tuiapp.views import render
 
-    console = Console(highlight=False)
+    console = make_console()
     if name not in DATASETS:
         raise UserError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
     if name in IMAGE_SETS:

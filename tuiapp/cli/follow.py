@@ -8,6 +8,7 @@ import time
 
 import typer
 
+from tuiapp.cli.console import console as make_console
 from tuiapp.engine.events import Event, latest_attempt_offset
 from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
 from tuiapp.views.follow import RunFollower
@@ -28,19 +29,30 @@ def _epoch_line(event: Event, epochs: int) -> str:
     return "  ".join(parts)
 
 
-def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None = None) -> int:
-    """Print a run's progress until it ends; returns the exit code (0 finished, 1 otherwise).
+BULKY = ("grid", "hist", "values")  # per-layer pictures and every weight: behind --weights in JSON lines
+
+
+def compact(event: dict) -> dict:
+    """A weights event without its kernel grids, histograms and raw values (the statistics stay)."""
+    if event.get("type") != "weights":
+        return event
+    return {**event, "layers": [{k: v for k, v in layer.items() if k not in BULKY} for layer in event["layers"]]}
+
+
+def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None = None,
+           weights: bool = False) -> int:
+    """Print a run's progress until it ends; returns the exit code (0 finished or detached, 1 otherwise).
 
     Reading starts at `offset`, by default at the newest attempt (a resumed run's last start).
+    JSON lines leave out the weight pictures and values unless `weights`.
     """
-    from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     if offset is None:
         offset = latest_attempt_offset(record.dir / "events.jsonl")
     follower = RunFollower(store, record.id, offset)
-    console = Console(stderr=False, highlight=False)
+    console = make_console()
     epochs = record.epochs
     progress = None if as_json else Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
@@ -57,7 +69,8 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
             follower.poll()
             for event in follower.new:
                 if as_json:
-                    sys.stdout.write(json.dumps({"run": record.id, **event}) + "\n")
+                    shown = event if weights else compact(event)
+                    sys.stdout.write(json.dumps({"run": record.id, **shown}, separators=(",", ":")) + "\n")
                     sys.stdout.flush()
                 kind = event["type"]
                 if kind == "status" and event["status"] not in ACTIVE:
@@ -88,12 +101,12 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
                 ended = True
             if not ended:
                 time.sleep(POLL_S)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C stops following, never the run: a success, exit 0
         if progress:
             progress.stop()
-        typer.echo(f"\ndetached: run {record.id} keeps training. `tuiapp watch {record.id}` follows it again, "
-                   f"`tuiapp cancel {record.id}` stops it.", err=True)
-        return 130
+        typer.echo(f"\ndetached; run {record.id} keeps training: `tuiapp watch {record.id}` follows it again, "
+                   f"`tuiapp cancel {record.id}` stops it", err=True)
+        return 0
     finally:
         if progress:
             progress.stop()

@@ -23,9 +23,6 @@ def register(app: typer.Typer) -> None:
         status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.")] = None,
     ) -> None:
         """List runs: id, status, pid, architecture, metrics."""
-        from rich.console import Console
-        from rich.text import Text
-
         from tuiapp.engine.store import RunStore
 
         records = RunStore().current(status)
@@ -34,13 +31,19 @@ def register(app: typer.Typer) -> None:
                 {"id": r.id, "name": r.name, "status": r.status, "pid": r.pid, "arch": r.arch, "preset": r.preset,
                  "epoch": r.epoch, "epochs": r.epochs, "metrics": r.metrics, "error": r.error,
                  "created": r.created, "started": r.started, "ended": r.ended, "duration": r.duration,
-                 "data_source": r.data_source, "device": r.device, "dir": str(r.dir)} for r in records
-            ], indent=2))
+                 "data_source": r.data_source, "device": r.device, "host": r.host, "dir": str(r.dir)}
+                for r in records
+            ], separators=(",", ":")))
             return
         if not records:
-            typer.echo("no runs yet; start one with `tuiapp train mlp`")
+            typer.echo("no runs yet; start one with `tuiapp train mlp`" if not status else f"no {status} runs")
             return
-        from tuiapp.views.render import fmt_duration, plain_table
+        from rich.text import Text
+
+        from tuiapp.cli.console import console, table_width
+        from tuiapp.views.printable import one_line
+        from tuiapp.views.render import fmt_duration
+        from tuiapp.views.table import Column, fit_table
 
         colours = {"finished": "green", "running": "cyan", "queued": "cyan", "cancelled": "yellow",
                    "interrupted": "yellow", "failed": "red", "diverged": "red"}
@@ -48,15 +51,20 @@ def register(app: typer.Typer) -> None:
         for r in records:
             m = r.metrics
             cells.append([
-                r.id, Text(r.status, style=colours.get(r.status, "")), str(r.pid or "-"), r.arch, r.preset or "-",
-                f"{r.epoch}/{r.epochs}", f"{m['val_accuracy']:.4f}" if m.get("val_accuracy") is not None else "-",
+                one_line(r.id), Text(r.status, style=colours.get(r.status, "")), f"{r.epoch}/{r.epochs}",
+                f"{m['best_val_accuracy' if 'best_val_accuracy' in m else 'val_accuracy']:.4f}"
+                if m.get("best_val_accuracy", m.get("val_accuracy")) is not None else "-",
                 f"{m['test_accuracy']:.4f}" if m.get("test_accuracy") is not None else "-",
-                fmt_duration(r.duration), _fmt_time(r.started or r.created),
+                r.preset or "-", fmt_duration(r.duration), str(r.pid or "-"), r.arch, _fmt_time(r.started or r.created),
             ])
-        table = plain_table([(c, "right" if c in ("pid", "epoch", "val acc", "test acc") else "left") for c in
-                             ("id", "status", "pid", "arch", "preset", "epoch", "val acc", "test acc", "duration",
-                              "started")], cells, Console().width)
-        Console().print(table)
+        columns = [Column("id"), Column("status"), Column("epoch", "right"), Column("val acc", "right", 1),
+                   Column("test acc", "right", 1), Column("preset", priority=3), Column("duration", "right", 2),
+                   Column("pid", "right", 5), Column("arch", priority=6), Column("started", priority=4)]
+        out = console()
+        table, dropped = fit_table(columns, cells, table_width(out))
+        out.print(table)
+        if dropped:
+            out.print(f"[dim]({', '.join(dropped)} left out at {out.width} columns; `tuiapp runs --json` has all)[/]")
 
     @app.command("show")
     def show(

@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from tuiapp.cli.console import console as make_console
+from tuiapp.cli.console import table_width
 from tuiapp.engine.events import read_events
 from tuiapp.engine.store import RunStore
 from tuiapp.errors import UserError
@@ -45,9 +46,9 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> No
     if as_json:
         print(json.dumps({"id": record.id, "status": record.status, "error": record.error, "config": record.config,
                           "metrics": record.metrics, "epochs": state.epochs, "test": state.test,
-                          "data": state.data, "model": state.model}, indent=2))
+                          "data": state.data, "model": state.model}, separators=(",", ":")))
         return
-    console = Console(highlight=False)
+    console = make_console()
     width = min(console.width, 100)
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
@@ -85,7 +86,10 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> No
     if state.weights:
         chosen = epoch if epoch in state.weights else max(state.weights)
         console.print(f"[bold]weights after epoch {chosen}[/]")
-        console.print(render.weights_table(state.weights[chosen]))
+        table, dropped = render.weights_table(state.weights[chosen], table_width(console))
+        console.print(table)
+        if dropped:
+            console.print(f"[dim]({', '.join(dropped)} left out at {console.width} columns)[/]")
         if any("values" in row for row in state.weights[chosen]):
             console.print(render.weight_values(state.weights[chosen]))
     if state.misclassified.get("items"):
@@ -101,8 +105,13 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> No
         console.print(render.agree_table(agree["rows"], f"weights agree after {agree['epochs']} epochs ({agree['twin']})"))
     for line in state.logs[-6:]:
         console.print(line)
-    for sample in state.texts[-4:]:
-        console.print(f"[bold]epoch {sample.get('epoch')}, T={sample.get('temperature')}[/]: {sample.get('sample')!r}")
+    from rich.markup import escape
+
+    from tuiapp.views.printable import printable
+
+    for sample in state.texts[-4:]:  # as text, line breaks and all (control characters escaped)
+        console.print(f"[bold]epoch {sample.get('epoch')}, T={sample.get('temperature')}:[/]")
+        console.print(escape(printable(sample.get("sample", ""))), soft_wrap=True)
 
 
 def _ansi(text: str):

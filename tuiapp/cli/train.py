@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         name: Annotated[str | None, typer.Option("--name", help="A name for the run.")] = None,
         detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line; the last holds the final metrics.")] = False,
+        weights: Annotated[bool, typer.Option("--weights", help="With --json: every weight and kernel picture too.")] = False,
     ) -> None:
         """Train a network of the zoo in its own process and follow it (Ctrl-C detaches, the run goes on)."""
         from tuiapp.cli.follow import follow
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"started {record.id} (pid {record.pid}); `tuiapp watch {record.id}` follows it, "
                            f"`tuiapp cancel {record.id}` stops it")
             return
-        raise typer.Exit(follow(record, store, as_json))
+        raise typer.Exit(follow(record, store, as_json, weights=weights))
 
     @app.command("resume")
     def resume(
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
         epochs: Annotated[int | None, typer.Option("--epochs", "-e", help="Train up to this many epochs in all.")] = None,
         detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+        weights: Annotated[bool, typer.Option("--weights", help="With --json: every weight and kernel picture too.")] = False,
     ) -> None:
         """Continue a cancelled, interrupted, failed or diverged run from its last completed epoch."""
         from tuiapp.cli.follow import follow
@@ -71,19 +73,20 @@ def register(app: typer.Typer) -> None:
         if detach:
             typer.echo(f"resumed {record.id} (pid {record.pid})")
             return
-        raise typer.Exit(follow(record, store, as_json, offset=size))
+        raise typer.Exit(follow(record, store, as_json, offset=size, weights=weights))
 
     @app.command("watch")
     def watch(
         run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
         as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+        weights: Annotated[bool, typer.Option("--weights", help="With --json: every weight and kernel picture too.")] = False,
     ) -> None:
         """Follow a run (started here, from another terminal or by the UI) until it ends."""
         from tuiapp.cli.follow import follow
         from tuiapp.engine.store import RunStore
 
         store = RunStore()
-        raise typer.Exit(follow(store.get_current(run), store, as_json))
+        raise typer.Exit(follow(store.get_current(run), store, as_json, weights=weights))
 
 
 def register_step(app: typer.Typer) -> None:
@@ -99,8 +102,7 @@ def register_step(app: typer.Typer) -> None:
         """Backpropagation made visible: the first N training steps of a tiny network, number by number."""
         import json
 
-        from rich.console import Console
-
+        from tuiapp.cli.console import console as make_console
         from tuiapp.config import RunConfig
         from tuiapp.engine.steps import step_records
         from tuiapp.errors import UserError
@@ -109,7 +111,7 @@ def register_step(app: typer.Typer) -> None:
         if steps < 1:
             raise UserError(f"--steps {steps}: give at least 1")
         config = RunConfig.create(arch, preset, set_ or [], data=data)
-        console = Console(highlight=False)
+        console = make_console()
         losses: list[float] = []
         for record in step_records(config, steps):
             if record.get("loss") is not None:

@@ -15,11 +15,12 @@ def register(app: typer.Typer) -> None:
         arch: Annotated[str, typer.Argument(help="Show one architecture's hyperparameters.")] = "",
     ) -> None:
         """List the networks of the zoo (or one network's hyperparameters)."""
-        from rich.console import Console
-        from rich.table import Table
-
         import models
+        from tuiapp.cli.console import console, table_width
         from tuiapp.config import RunConfig
+        from tuiapp.views.table import Column, fit_table
+
+        out = console()
 
         if arch:
             a = models.get(arch) if arch in models.REGISTRY else None
@@ -28,17 +29,18 @@ def register(app: typer.Typer) -> None:
 
                 raise UserError(f"unknown architecture {arch!r}; known: {', '.join(models.REGISTRY)}")
             if as_json:
-                typer.echo(json.dumps(_arch_json(a), indent=2))
+                typer.echo(json.dumps(_arch_json(a), separators=(",", ":")))
                 return
-            table = Table(title=f"{a.id}: {a.title}", header_style="bold")
-            for col in ("name", "default", "allowed", "help"):
-                table.add_column(col)
-            for p in a.params:
-                table.add_row(p.name, str(p.default), p.describe_range(), p.help)
-            Console().print(table)
-            typer.echo(f"data sets: {', '.join(a.datasets)}; input: {a.input_kind}; engine: {a.engine}")
+            out.print(f"[bold]{a.id}: {a.title}[/]")
+            cells = [[p.name, _fmt(p.default), p.describe_range(), p.help] for p in a.params]
+            table, dropped = fit_table([Column("name"), Column("default"), Column("allowed", wrap=True, min_width=14),
+                                        Column("help", wrap=True, priority=1, min_width=20)], cells, table_width(out))
+            out.print(table)
+            if dropped:
+                out.print(f"[dim](help left out at {out.width} columns: `tuiapp models {a.id} --json` has it)[/]")
+            out.print(f"data sets: {', '.join(a.datasets)}; input: {a.input_kind}; engine: {a.engine}")
             for preset in a.presets:
-                typer.echo(f"preset {preset.name}: {preset.title}")
+                out.print(f"preset {preset.name}: {preset.title}")
             return
         rows = []
         for a in models.REGISTRY.values():
@@ -46,15 +48,15 @@ def register(app: typer.Typer) -> None:
                 config = RunConfig.create(a.id, preset.name)
                 rows.append((a, preset, sum(r[2] for r in config.summary())))
         if as_json:
-            out = [_arch_json(a) for a in models.REGISTRY.values()]
-            typer.echo(json.dumps(out, indent=2))
+            docs = [_arch_json(a) for a in models.REGISTRY.values()]
+            typer.echo(json.dumps(docs, separators=(",", ":")))
             return
-        from tuiapp.views.render import plain_table
-
         cells = [[a.family, a.id, preset.name, f"{count:,}", "images" if "mnist" in a.datasets else ",".join(a.datasets),
                   preset.title] for a, preset, count in rows]
-        Console().print(plain_table([("family", "left"), ("id", "left"), ("preset", "left"), ("params", "right"),
-                                     ("data", "left"), ("description", "left")], cells, Console().width))
+        table, _ = fit_table([Column("family", priority=2), Column("id"), Column("preset"), Column("params", "right"),
+                              Column("data", priority=1), Column("description", wrap=True, min_width=34)], cells,
+                                    table_width(out))
+        out.print(table)
 
 
 def _arch_json(a) -> dict:
@@ -74,3 +76,9 @@ def _arch_json(a) -> dict:
             for p in a.params
         ],
     }
+
+
+def _fmt(value) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "(none)"
+    return f"{value:g}" if isinstance(value, float) and abs(value) < 1e-3 else str(value)

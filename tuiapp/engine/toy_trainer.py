@@ -52,7 +52,9 @@ def train_toy(ctx: RunContext) -> None:
             continue
         weights = [np.asarray(w["after"]) for w in record["weights"]]
         ctx.emit("weights", epoch=epoch, layers=weight_stats(layer_groups(weights, [w["name"] for w in record["weights"]])))
-        row: dict[str, Any] = {"loss": float(np.mean(losses[-report:])), "learning_rate": hp["learning_rate"]}
+        # the perceptron's epoch loss is its error rate; the others report the loss of this very step (as the log)
+        row: dict[str, Any] = {"loss": float(np.mean(losses[-report:])) if perceptron else record["loss"],
+                               "learning_rate": hp["learning_rate"]}
         preds = np.asarray(record["layers"][-1]["a"])
         if perceptron:
             row["accuracy"] = 1 - errors / per_epoch

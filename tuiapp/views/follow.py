@@ -75,7 +75,7 @@ class RunFollower:
             parts.append(source.split(" (")[0])
         if r.error and r.status not in ACTIVE:
             parts.append(r.error)
-        return "  |  ".join(parts)
+        return " | ".join(parts)
 
     def epoch_walls(self) -> list[float]:
         """Wall seconds each epoch of this attempt took, from one epoch record to the next (the first from

@@ -123,22 +123,26 @@ def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "")
     return table
 
 
-def weights_table(layers: list[dict[str, Any]], previous: list[dict[str, Any]] | None = None) -> Table:
-    """Per weight array: shape, parameters, mean, std, min, max, zeros, dead units, change."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name, justify in (("layer", "left"), ("weight", "left"), ("shape", "left"), ("params", "right"),
-                          ("mean", "right"), ("std", "right"), ("min", "right"), ("max", "right"),
-                          ("zeros", "right"), ("dead", "right"), ("change", "right")):
-        table.add_column(name, justify=justify, no_wrap=True)
-    for row in layers:
-        dead = row.get("dead_units")
-        table.add_row(
-            row["layer"], row["weight"], "x".join(map(str, row["shape"])), f"{row['params']:,}",
+WEIGHT_COLUMNS = [  # (name, justify, priority): what goes first when the terminal is narrow
+    ("layer", "left", 0), ("weight", "left", 0), ("shape", "left", 3), ("params", "right", 4), ("mean", "right", 0),
+    ("std", "right", 0), ("min", "right", 1), ("max", "right", 1), ("zeros", "right", 5), ("dead", "right", 2),
+    ("change", "right", 2)]
+
+
+def weight_cells(row: dict[str, Any]) -> list[str]:
+    """One weight array's row of the weights table, every number whole."""
+    dead = row.get("dead_units")
+    return [row["layer"], row["weight"], "x".join(map(str, row["shape"])), f"{row['params']:,}",
             f"{row['mean']:+.4f}", f"{row['std']:.4f}", f"{row['min']:+.3f}", f"{row['max']:+.3f}",
             f"{row['zeros']:.1%}", "-" if dead is None else str(dead),
-            "-" if row.get("change") is None else f"{row['change']:.2e}",
-        )
-    return table
+            "-" if row.get("change") is None else f"{row['change']:.2e}"]
+
+
+def weights_table(layers: list[dict[str, Any]], width: int | None = None) -> tuple[Table, list[str]]:
+    """Per weight array: shape, parameters, mean, std, min, max, zeros, dead units, change; within `width`."""
+    from tuiapp.views.table import Column, fit_table
+
+    return fit_table([Column(n, j, p) for n, j, p in WEIGHT_COLUMNS], [weight_cells(r) for r in layers], width)
 
 
 def weight_values(layers: list[dict[str, Any]]) -> Table:

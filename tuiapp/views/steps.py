@@ -66,6 +66,22 @@ def step_view(record: dict[str, Any], losses: list[float] | None = None) -> Grou
     return Group(*parts)
 
 
+def describe_steps(steps: list[int]) -> str:
+    """'1-100, then every 100 up to 5000' (or the list, shortened)."""
+    first = 0
+    while first + 1 < len(steps) and steps[first + 1] == steps[first] + 1:
+        first += 1
+    head = f"{steps[0]}-{steps[first]}" if first else str(steps[0])
+    rest = steps[first + 1:]
+    if not rest:
+        return head
+    gaps = {b - a for a, b in zip([steps[first], *rest], rest)}
+    if len(gaps) == 1:
+        return f"{head}, then every {gaps.pop()} up to {rest[-1]}"
+    shown = ", ".join(map(str, rest[:8])) + (f", ... {rest[-1]}" if len(rest) > 8 else "")
+    return f"{head}, {shown}"
+
+
 def print_step(state: Any, step: int) -> None:
     """`tuiapp show RUN --step N`: a recorded step of a run."""
     if not state.steps:
@@ -73,8 +89,6 @@ def print_step(state: Any, step: int) -> None:
                         "linear-fd) record them")
     recorded = {s["step"]: s for s in state.steps}
     if step not in recorded:
-        known = sorted(recorded)
-        raise UserError(f"--step {step}: not recorded; this run has steps {known[0]}-{known[-1]} "
-                        f"({len(known)} recorded)")
+        raise UserError(f"--step {step}: not recorded; this run recorded steps {describe_steps(sorted(recorded))}")
     losses = [s["loss"] for s in state.steps if s["step"] <= step and s.get("loss") is not None]
     Console(highlight=False).print(step_view(recorded[step], losses))

@@ -177,14 +177,18 @@ class RunScreen(Screen[None]):
         epoch = max(self.state.weights)
         rows = self.state.weights[epoch]
         self.query_one("#weights-title", Static).update(f"weights after epoch {epoch} (change: mean |w - w_prev|)")
+        from rich.text import Text
+
+        from tuiapp.views.table import Column, choose_columns
+
         selected = table.cursor_row if table.row_count else 0
         table.clear(columns=True)
-        table.add_columns("layer", "weight", "shape", "params", "mean", "std", "min", "max", "zeros", "dead", "change")
-        for row in rows:
-            table.add_row(row["layer"], row["weight"], "x".join(map(str, row["shape"])), f"{row['params']:,}",
-                          f"{row['mean']:+.4f}", f"{row['std']:.4f}", f"{row['min']:+.3f}", f"{row['max']:+.3f}",
-                          f"{row['zeros']:.1%}", "-" if row.get("dead_units") is None else str(row["dead_units"]),
-                          "-" if row.get("change") is None else f"{row['change']:.2e}")
+        columns = [Column(n, j, p) for n, j, p in render.WEIGHT_COLUMNS]
+        cells = [render.weight_cells(row) for row in rows]
+        keep = choose_columns(columns, cells, max(20, self.size.width - 4), gap=2)  # whole numbers, fewer columns
+        table.add_columns(*[columns[i].name for i in keep])
+        for row in cells:
+            table.add_row(*[Text(row[i], justify=columns[i].justify) for i in keep])
         if rows:
             table.move_cursor(row=min(selected, len(rows) - 1))
             self._show_kernel(min(selected, len(rows) - 1))

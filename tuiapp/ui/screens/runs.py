@@ -86,23 +86,39 @@ class RunsScreen(Screen[None]):
     def _draw(self) -> None:
         table = self.query_one("#runs", DataTable)
         current = self._current_id()
+        from rich.text import Text
+
+        from tuiapp.views.printable import one_line
+        from tuiapp.views.table import Column, choose_columns
+
         table.clear(columns=True)
-        table.add_columns(*COLUMNS)
         rows = self._sorted()
+        colours = {"finished": "green", "running": "cyan", "queued": "cyan", "failed": "red", "diverged": "red"}
+        cells = []
         for r in rows:
             info = describe(r)
-            status = {"finished": "[green]finished[/]", "running": "[cyan]running[/]", "queued": "[cyan]queued[/]",
-                      "failed": "[red]failed[/]", "diverged": "[red]diverged[/]"}.get(r.status, f"[yellow]{r.status}[/]")
-            table.add_row("*" if r.id in self.marked else " ", r.id, status, r.arch, r.preset or "-",
+            cells.append(["*" if r.id in self.marked else " ", one_line(r.id), r.status, r.arch, r.preset or "-",
                           "-" if info["val_accuracy"] is None else f"{info['val_accuracy']:.4f}",
                           "-" if info["test_accuracy"] is None else f"{info['test_accuracy']:.4f}",
                           fmt_duration(r.duration), time.strftime("%m-%d %H:%M", time.localtime(r.started or r.created)),
-                          info["hp"], key=r.id)
+                          info["hp"]])
+        # At 80 columns the id, status and numbers stay whole: the least needed columns go first.
+        columns = [Column(name, "right" if name in ("best val acc", "test acc", "duration") else "left", priority)
+                   for name, priority in zip(COLUMNS, (0, 0, 0, 5, 3, 0, 1, 2, 4, 6))]
+        keep = choose_columns(columns, cells, max(20, self.size.width - 4), gap=2)
+        table.add_columns(*[COLUMNS[i] for i in keep])
+        for r, row in zip(rows, cells):
+            table.add_row(*[Text(row[i], style=colours.get(r.status, "yellow") if i == 2 else "",
+                                 justify=columns[i].justify) for i in keep], key=r.id)
         if current and current in {r.id for r in rows}:
             table.move_cursor(row=[r.id for r in rows].index(current))
         self.query_one("#runs-info", Static).update(
             f"{len(rows)} of {len(self.records)} runs, sorted by {SORT_KEYS[self.sort_index]}; "
             f"{len(self.marked)} marked" + ("" if self.records else "  (none yet: press l to launch one)"))
+
+    def on_resize(self) -> None:
+        if self.records:
+            self._draw()
 
     def _current_id(self) -> str | None:
         table = self.query_one("#runs", DataTable)
