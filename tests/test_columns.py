@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import signal
 import subprocess
@@ -94,6 +92,11 @@ def test_ctrl_c_while_following_detaches_with_exit_0(home):
 async def test_tui_at_80x24_and_60x18_shows_whole_ids_statuses_and_numbers(home):
     ids = train_some(home)
     for size in ((80, 24), (60, 18)):
+        await check_tui_size(ids, size)
+
+
+async def check_tui_size(ids: list[str], size: tuple[int, int]) -> None:
+    if True:
         app = make_app(start="runs")
         async with app.run_test(size=size) as pilot:
             await pilot.pause(0.5)

@@ -72,11 +72,19 @@ def register(app: typer.Typer) -> None:
         epoch: Annotated[int | None, typer.Option("--epoch", help="Epoch of the confusion matrix and weights.")] = None,
         step: Annotated[int | None, typer.Option("--step", help="Show backpropagation step N (tiny networks).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="The run's record and folded events as JSON.")] = False,
+        axis: Annotated[str, typer.Option("--axis", help="Curves against epoch, step or time.")] = "epoch",
+        log: Annotated[bool, typer.Option("--log", help="Loss on a log scale.")] = False,
+        smoothing: Annotated[float, typer.Option("--smoothing", help="Batch-curve smoothing, 0 to 0.99.")] = 0.8,
     ) -> None:
         """Config, curves, confusion matrix, weight table and misclassified images of a run."""
         from tuiapp.cli.show import show_run
+        from tuiapp.views.chart import AXES, ChartOptions
 
-        show_run(run, epoch, step, as_json)
+        if axis not in AXES:
+            raise UserError(f"--axis {axis!r}: expected one of {', '.join(AXES)}")
+        if not 0 <= smoothing < 1:
+            raise UserError(f"--smoothing {smoothing}: expected a number from 0 to below 1")
+        show_run(run, epoch, step, as_json, ChartOptions(smoothing=smoothing, log=log, axis=axis))
 
     @app.command("cancel")
     def cancel(run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],

@@ -32,7 +32,7 @@ def _images_for(misclassified: dict[str, Any]) -> list[np.ndarray] | None:
     return [data.x_test[item["index"]] for item in misclassified["items"]]
 
 
-def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> None:
+def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart=None) -> None:
     """Print everything known about a run."""
     store = RunStore()
     record = store.get_current(ref)
@@ -68,9 +68,10 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> No
     console.print("[bold]hyperparameters[/]: " + "  ".join(f"{k}={_fmt(v)}" for k, v in sorted(hp.items())))
     if state.model:
         console.print(render.summary_table(state.model["rows"], state.model.get("total")))
+    from tuiapp.views.chart import run_chart
+
     for metric in ("loss", "accuracy"):
-        chart = render.curves(state, metric, width=width, height=14)
-        console.print(_ansi(chart))
+        console.print(run_chart(state, metric, width, 14, chart, color=console.color_system is not None))
     split_epochs = state.confusion_epochs("test")
     key = ("test", split_epochs[-1]) if split_epochs and epoch is None else None
     if key is None:
@@ -112,12 +113,6 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool) -> No
     for sample in state.texts[-4:]:  # as text, line breaks and all (control characters escaped)
         console.print(f"[bold]epoch {sample.get('epoch')}, T={sample.get('temperature')}:[/]")
         console.print(escape(printable(sample.get("sample", ""))), soft_wrap=True)
-
-
-def _ansi(text: str):
-    from rich.text import Text
-
-    return Text.from_ansi(text)
 
 
 def _fmt(value: Any) -> str:

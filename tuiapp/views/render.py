@@ -29,67 +29,6 @@ def fmt_duration(seconds: float | None, digits: int = 1) -> str:
     return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def downsample(values: Sequence[float], limit: int) -> tuple[list[int], list[float]]:
-    """At most `limit` points (bucket means), with their original x positions, for smooth long runs."""
-    n = len(values)
-    if n <= limit:
-        return list(range(1, n + 1)), list(values)
-    edges = np.linspace(0, n, limit + 1).astype(int)
-    arr = np.asarray(values, dtype=float)
-    xs = [int((a + b) / 2) + 1 for a, b in zip(edges[:-1], edges[1:])]
-    ys = [float(np.nanmean(arr[a:b])) for a, b in zip(edges[:-1], edges[1:])]
-    return xs, ys
-
-
-def smooth(values: Sequence[float], weight: float = 0.8) -> list[float]:
-    """Exponential moving average (debiased), as TensorBoard smooths a noisy batch curve."""
-    out, avg = [], 0.0
-    for i, value in enumerate(values, start=1):
-        avg = weight * avg + (1 - weight) * value
-        out.append(avg / (1 - weight**i))
-    return out
-
-
-def line_chart(series: dict[str, tuple[Sequence[float], Sequence[float]]], width: int, height: int,
-               title: str = "", xlabel: str = "epoch", ylabel: str = "") -> str:
-    """A plotext line chart as a string (ANSI colours unless NO_COLOR)."""
-    import plotext as plt
-
-    plt.clear_figure()
-    plt.plotsize(max(width, 20), max(height, 6))
-    plt.theme("clear" if no_color() else "pro")
-    if title:
-        plt.title(title)
-    plt.xlabel(xlabel)
-    plt.ylabel(ylabel)
-    drawn = False
-    for label, (xs, ys) in series.items():
-        pairs = [(x, y) for x, y in zip(xs, ys) if y is not None and np.isfinite(y)]
-        if pairs:
-            plt.plot([p[0] for p in pairs], [p[1] for p in pairs], label=label, marker="braille")
-            drawn = True
-    if not drawn:
-        return f"{title}: no data yet"
-    return plt.build()
-
-
-def curves(state: Any, metric: str, width: int = 78, height: int = 14) -> str:
-    """Train (per batch, smoothed; per epoch) and validation curves of `loss` or `accuracy`."""
-    series: dict[str, tuple[Sequence[float], Sequence[float]]] = {}
-    batches = [b for b in state.batches if b.get(metric) is not None]
-    if batches:
-        xs = [b["epoch"] - 1 + b["batch"] / max(b["batches"], 1) for b in batches]
-        ys = smooth([b[metric] for b in batches])
-        idx, _ = downsample(ys, 400)
-        series[f"train {metric} (batches, smoothed)"] = ([xs[i - 1] for i in idx], [ys[i - 1] for i in idx])
-    epochs = state.epochs
-    if epochs:
-        xs = [e["epoch"] for e in epochs]
-        series[f"train {metric}"] = (xs, [e.get(metric) for e in epochs])
-        series[f"validation {metric}"] = (xs, [e.get(f"val_{metric}") for e in epochs])
-    return line_chart(series, width, height, title=metric, xlabel="epoch", ylabel=metric)
-
-
 def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "") -> Table:
     """Confusion matrix with shaded cells, per-class recall and totals."""
     m = np.asarray(matrix)

@@ -48,15 +48,20 @@ class CompareScreen(Screen[None]):
         self._chart()
 
     def _chart(self) -> None:
-        series = {}
-        for r in self.records:
+        from tuiapp.views.chart import ChartOptions, Series, draw
+
+        markers = ("o", "x", "+", "*", "#", "@", "%", "&")
+        styles = ("green", "magenta", "cyan", "yellow", "blue", "red", "white", "bright_green")
+        series = []
+        for i, r in enumerate(self.records):  # one marker and colour per run: validation solid, train dim
             epochs = self.states[r.id].epochs
-            xs = [e["epoch"] for e in epochs]
-            series[f"{r.id} val"] = (xs, [e.get(f"val_{self.metric}") for e in epochs])
-            series[f"{r.id} train"] = (xs, [e.get(self.metric) for e in epochs])
+            xs = [float(e["epoch"]) for e in epochs]
+            series.append(Series(f"{r.id} validation", xs, [e.get(f"val_{self.metric}") for e in epochs],
+                                 markers[i % len(markers)], styles[i % len(styles)] + " bold"))
         width = max(self.size.width - 2, 40)
-        chart = render.line_chart(series, width, 16, title=f"{self.metric} per epoch (t toggles)", ylabel=self.metric)
-        self.query_one("#compare-chart", Static).update(Text.from_ansi(chart))
+        chart = draw(series, width, 16, f"validation {self.metric} per epoch (t toggles)", ChartOptions(),
+                     color=not render.no_color())
+        self.query_one("#compare-chart", Static).update(chart)
 
     def _table(self) -> None:
         table = self.query_one("#compare-table", DataTable)

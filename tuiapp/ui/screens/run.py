@@ -29,6 +29,11 @@ class RunScreen(Screen[None]):
         Binding("e", "edit_copy", "Edit a copy"),
         Binding("left_square_bracket", "scrub(-1)", "Earlier epoch", key_display="["),
         Binding("right_square_bracket", "scrub(1)", "Later epoch", key_display="]"),
+        Binding("s", "chart('smoothing')", "Smoothing"),
+        Binding("g", "chart('log')", "Log scale"),
+        Binding("x", "chart('axis')", "X axis"),
+        Binding("comma", "cursor(-1)", "Cursor left", key_display=","),
+        Binding("full_stop", "cursor(1)", "Cursor right", key_display="."),
         Binding("n", "step(1)", "Next step"),
         Binding("p", "step(-1)", "Previous step"),
         Binding("pagedown", "page(1)", "Page down", show=False),
@@ -113,7 +118,32 @@ class RunScreen(Screen[None]):
             return bool(self.state.confusion_epochs("validation"))
         if action == "tab":
             return self.has_tab(str(parameters[0]))
+        if action in ("chart", "cursor"):
+            return self.query_one("#tabs", TabbedContent).active == "tab-live"
         return True
+
+    def action_chart(self, what: str) -> None:
+        """Cycle the smoothing, toggle the log scale of the loss, or cycle the x axis (epoch, step, time)."""
+        from dataclasses import replace
+
+        for chart in self.query(LossChart):
+            o = chart.options
+            chart.options = {"smoothing": o.next_smoothing, "log": lambda o=o: replace(o, log=not o.log),
+                             "axis": o.next_axis}[what]()
+            chart.draw(self.state)
+        o = self.query_one("#loss-chart", LossChart).options
+        self.notify(f"smoothing {o.smoothing:g}, loss {'log' if o.log else 'linear'} scale, x axis {o.axis}",
+                    timeout=2)
+
+    def action_cursor(self, step: int) -> None:
+        """Move the chart cursor a column (the values under it are read out below the chart)."""
+        from dataclasses import replace
+
+        for chart in self.query(LossChart):
+            width = max((chart.size.width or 61) - 11, 1)
+            now = chart.options.cursor
+            chart.options = replace(chart.options, cursor=width - 1 if now is None else max(0, min(width, now + step)))
+            chart.draw(self.state)
 
     # -- live updates ----------------------------------------------------------------
     def poll(self) -> None:
@@ -160,6 +190,7 @@ class RunScreen(Screen[None]):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.redraw(force=True)
+        self.refresh_bindings()
 
     NARROW = 120  # below this width the confusion matrix goes under the charts
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tuiapp.views import render
+from tuiapp.views.chart import ChartOptions, run_chart
 from tuiapp.views.state import RunState
 from tuiapp.views.steps import step_view
 
@@ -20,6 +21,7 @@ class LossChart(Static):
         super().__init__("", **kwargs)
         self.metric = metric
         self.state: RunState | None = None
+        self.options = ChartOptions()
 
     def on_resize(self) -> None:
         if self.state is not None:
@@ -32,8 +34,7 @@ class LossChart(Static):
         if not state.batches and not state.epochs:
             self.update(Text(f"{self.metric}: waiting for the first batch...", style="dim"))
             return
-        chart = render.curves(state, self.metric, width=width, height=max(height, 8))
-        self.update(Text.from_ansi(chart, no_wrap=True, overflow="crop"))
+        self.update(run_chart(state, self.metric, width, max(height, 8), self.options, color=not render.no_color()))
 
 
 class ConfusionMatrixView(Static):
