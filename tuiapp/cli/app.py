@@ -42,13 +42,14 @@ def root(
 
 
 def _register() -> None:
-    from tuiapp.cli import data, generate, runs, train, zoo
+    from tuiapp.cli import data, generate, runs, sweep, train, zoo
 
     zoo.register(app)
     train.register(app)
     train.register_step(app)
     runs.register(app)
     generate.register(app)
+    sweep.register(app)
     app.add_typer(data.data_app, name="data")
 
 

@@ -14,7 +14,14 @@ import numpy as np
 
 from tuiapp.engine.context import RunContext
 from tuiapp.engine.imagedata import Prepared, data_event, load_for_run
-from tuiapp.engine.keras_utils import device_name, has_gpu, layer_weights, model_rows, steps_per_execution
+from tuiapp.engine.keras_utils import (
+    configure_backend,
+    device_name,
+    has_gpu,
+    layer_weights,
+    model_rows,
+    steps_per_execution,
+)
 from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
 from tuiapp.errors import UserError
 
@@ -123,11 +130,7 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
     config, hp = ctx.config, ctx.hp
     if config.device == "gpu" and not has_gpu():
         raise UserError("--device gpu: the framework sees no GPU; use --device cpu or auto")
-    keras.utils.set_random_seed(hp["seed"])
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf  # engine code, not model code: determinism is a backend switch
-
-        tf.config.experimental.enable_op_determinism()
+    configure_backend(hp["seed"])
     arch = config.architecture
     prepared, note = loaded or load_for_run(config, ctx.home, arch.input_kind)
     ctx.data_ready(data_event(prepared, note), device=device_name())

@@ -49,3 +49,17 @@ def has_gpu() -> bool:
 
 def device_name() -> str:
     return "gpu" if os.environ.get("CUDA_VISIBLE_DEVICES") != "-1" and has_gpu() else "cpu"
+
+
+def configure_backend(seed: int) -> None:
+    """Seed everything, make TensorFlow deterministic, and hold it to the run's thread budget (TUIAPP_THREADS)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf  # engine code, not model code: determinism and threads are backend switches
+
+        tf.config.experimental.enable_op_determinism()
+        if os.environ.get("TUIAPP_THREADS"):  # a sweep's share of the cores
+            tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TUIAPP_THREADS"]))
+            tf.config.threading.set_inter_op_parallelism_threads(1)

@@ -47,7 +47,7 @@ class LaunchBackend(Protocol):
 
     name: str
 
-    def launch(self, record: RunRecord, home: Path, resume: bool) -> Handle: ...
+    def launch(self, record: RunRecord, home: Path, resume: bool, env: dict[str, str] | None = None) -> Handle: ...
 
     def alive(self, handle: Handle) -> bool: ...
 
@@ -80,11 +80,12 @@ class LocalBackend:
 
     name = "local"
 
-    def launch(self, record: RunRecord, home: Path, resume: bool) -> Handle:
+    def launch(self, record: RunRecord, home: Path, resume: bool, env: dict[str, str] | None = None) -> Handle:
         with open(record.dir / "worker.log", "ab") as log:
             process = subprocess.Popen(
                 worker_command(record.dir, resume), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, close_fds=True, env=worker_env(record.config, home), cwd="/",
+                start_new_session=True, close_fds=True, env={**worker_env(record.config, home), **(env or {})},
+                cwd="/",
             )
         # The worker belongs to no one: nothing waits for it, and a dead one must not linger
         # as a zombie of a long-lived parent (the UI), so reap it in the background.
@@ -142,17 +143,32 @@ def preflight(config: RunConfig) -> None:
                     config.hp["min_char_freq"], config.hp["seq_length"])
 
 
-def start(config: RunConfig, store: RunStore | None = None, backend: LaunchBackend = LOCAL) -> RunRecord:
-    """Check the config's inputs, write a queued run (row + folder) and start its worker, detached."""
+def thread_env(threads: int | None) -> dict[str, str]:
+    """The environment that holds a run to `threads` CPU threads (its share when several runs share the cores)."""
+    if not threads:
+        return {}
+    n = str(threads)
+    return {"TUIAPP_THREADS": n, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+            "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1"}
+
+
+def start(config: RunConfig, store: RunStore | None = None, backend: LaunchBackend = LOCAL,
+          tag: dict[str, object] | None = None, threads: int | None = None, checked: bool = False) -> RunRecord:
+    """Check the config's inputs, write a queued run (row + folder) and start its worker, detached.
+
+    `tag` links the run to a sweep case (sweep, case_key, case_index); `threads` is its CPU budget.
+    """
     store = store or RunStore()
-    preflight(config)
-    record = store.create(config.to_dict(), name=config.name)
-    _spawn(record, store, backend, resume=False)
+    if not checked:
+        preflight(config)
+    record = store.create(config.to_dict(), name=config.name, **(tag or {}))  # type: ignore[arg-type]
+    _spawn(record, store, backend, resume=False, env=thread_env(threads))
     return store.get(record.id)
 
 
-def _spawn(record: RunRecord, store: RunStore, backend: LaunchBackend, resume: bool) -> Handle:
-    handle = backend.launch(record, store.home, resume)
+def _spawn(record: RunRecord, store: RunStore, backend: LaunchBackend, resume: bool,
+           env: dict[str, str] | None = None) -> Handle:
+    handle = backend.launch(record, store.home, resume, env)
     # Only a run still queued gets the pid: a fast worker may already have written its own.
     store.update(record.id, _only_if=("queued",), pid=handle.pid, host=handle.host, heartbeat=time.time())
     return handle
@@ -184,7 +200,7 @@ def wait(ref: str, store: RunStore, timeout: float = 600.0, poll: float = 0.2) -
 
 
 def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
-           backend: LaunchBackend = LOCAL) -> RunRecord:
+           backend: LaunchBackend = LOCAL, threads: int | None = None) -> RunRecord:
     """Continue a cancelled, interrupted, failed or diverged run from its last completed epoch."""
     from tuiapp.engine.context import read_history, read_state
 
@@ -216,5 +232,5 @@ def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
     # A fresh heartbeat with the pid cleared: a reader polling now sees a run being launched, not a dead one.
     store.update(record.id, status="queued", error=None, ended=None, pid=None, heartbeat=time.time(),
                  epochs=record.config["hp"].get("epochs", 0))
-    _spawn(store.get(record.id), store, backend, resume=True)
+    _spawn(store.get(record.id), store, backend, resume=True, env=thread_env(threads))
     return store.get(record.id)

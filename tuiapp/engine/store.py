@@ -49,11 +49,40 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT,
     data_source TEXT,
     device TEXT,
-    host TEXT
+    host TEXT,
+    sweep TEXT,
+    case_key TEXT,
+    case_index INTEGER
+);
+CREATE TABLE IF NOT EXISTS sweeps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT UNIQUE NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    spec TEXT NOT NULL,
+    backend TEXT NOT NULL DEFAULT 'local',
+    parallel INTEGER NOT NULL,
+    threads INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    pid INTEGER,
+    host TEXT,
+    heartbeat REAL,
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    error TEXT,
+    options TEXT NOT NULL DEFAULT '{}'
 );
 """
 # Columns added after the first release: existing stores are migrated in place.
-MIGRATIONS = {"host": "ALTER TABLE runs ADD COLUMN host TEXT"}
+MIGRATIONS = {"host": "ALTER TABLE runs ADD COLUMN host TEXT", "sweep": "ALTER TABLE runs ADD COLUMN sweep TEXT",
+              "case_key": "ALTER TABLE runs ADD COLUMN case_key TEXT",
+              "case_index": "ALTER TABLE runs ADD COLUMN case_index INTEGER"}
+# A case of a sweep is one run, however many coordinators try to start it.
+INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS runs_sweep_case ON runs (sweep, case_key)"
+
+
+class DuplicateCase(Exception):
+    """A run for this case of this sweep exists already."""
 
 
 class StoreError(UserError):
@@ -96,6 +125,9 @@ class RunRecord:
     data_source: str | None
     device: str | None
     host: str | None = None
+    sweep: str | None = None
+    case_key: str | None = None
+    case_index: int | None = None
     dir: Path = Path()
 
     @property
@@ -180,13 +212,20 @@ class RunStore:
             raise StoreError(_explain(exc, self.home)) from None
         with self._db(read=True) as db:
             columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-        if not columns or set(MIGRATIONS) - columns:
+            ready = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('sweeps', 'runs_sweep_case')"
+                               ).fetchone()[0] == 2
+        if not columns or set(MIGRATIONS) - columns or not ready:
             with self._db() as db:
-                db.executescript(SCHEMA)
+                db.execute("BEGIN IMMEDIATE")
                 columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
-                for column, statement in MIGRATIONS.items():
-                    if column not in columns:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
                         db.execute(statement)
+                for column, statement in MIGRATIONS.items():
+                    if columns and column not in columns:
+                        db.execute(statement)
+                db.execute(INDEXES)
+                db.execute("COMMIT")
 
     def _open(self, immutable: bool = False) -> sqlite3.Connection:
         if immutable:  # reading where nothing can be written (a full disk, a read-only mount): no locks, no WAL index
@@ -231,8 +270,9 @@ class RunStore:
         return RunRecord(**values, dir=self.runs_dir / values["id"])
 
     # -- writing ----------------------------------------------------------------------
-    def create(self, config: dict[str, Any], name: str = "") -> RunRecord:
-        """A new queued run with its folder and config.json."""
+    def create(self, config: dict[str, Any], name: str = "", sweep: str | None = None, case_key: str | None = None,
+               case_index: int | None = None) -> RunRecord:
+        """A new queued run with its folder and config.json (a DuplicateCase if the sweep has this case already)."""
         now = time.time()
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -240,12 +280,17 @@ class RunStore:
             seq = max(seq, db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name='runs'")
                       .fetchone()[0])
             run_id = f"{config['arch']}-{seq}"
-            db.execute(
-                "INSERT INTO runs (seq, id, name, arch, preset, status, created, heartbeat, epochs, config, device,"
-                " host) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
-                (seq, run_id, name or config.get("name") or run_id, config["arch"], config.get("preset"), now, now,
-                 config["hp"].get("epochs", 0), json.dumps(config), config.get("device"), this_host()),
-            )
+            try:
+                db.execute(
+                    "INSERT INTO runs (seq, id, name, arch, preset, status, created, heartbeat, epochs, config, device,"
+                    " host, sweep, case_key, case_index) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (seq, run_id, name or config.get("name") or run_id, config["arch"], config.get("preset"), now, now,
+                     config["hp"].get("epochs", 0), json.dumps(config), config.get("device"), this_host(), sweep,
+                     case_key, case_index),
+                )
+            except sqlite3.IntegrityError:
+                db.execute("ROLLBACK")
+                raise DuplicateCase(f"sweep {sweep} already has a run for case {case_index}") from None
             db.execute("COMMIT")
         try:
             (self.runs_dir / run_id).mkdir(parents=True, exist_ok=True)
@@ -429,3 +474,81 @@ class RunStore:
         values["metrics"] = metrics
         self.update(record.id, **values)
         return self.get(record.id)
+
+
+@dataclass
+class SweepRecord:
+    """One row of the sweeps table."""
+
+    seq: int
+    id: str
+    name: str
+    spec: str
+    backend: str
+    parallel: int
+    threads: int
+    status: str
+    pid: int | None
+    host: str | None
+    heartbeat: float | None
+    created: float
+    started: float | None
+    ended: float | None
+    error: str | None
+    options: dict[str, Any]
+
+
+class SweepStore:
+    """The sweeps table, beside the runs of the same store."""
+
+    def __init__(self, store: RunStore):
+        self.store = store
+
+    def _record(self, row: sqlite3.Row) -> SweepRecord:
+        values = dict(row)
+        values["options"] = json.loads(values.get("options") or "{}")
+        return SweepRecord(**values)
+
+    def create(self, spec: str, name: str, parallel: int, threads: int, backend: str, options: dict[str, Any]
+               ) -> SweepRecord:
+        with self.store._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM sweeps").fetchone()[0]
+            sweep_id = f"sweep-{seq}"
+            db.execute("INSERT INTO sweeps (seq, id, name, spec, backend, parallel, threads, status, created, options)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                       (seq, sweep_id, name or sweep_id, spec, backend, parallel, threads, time.time(),
+                        json.dumps(options)))
+            db.execute("COMMIT")
+        return self.get(sweep_id)
+
+    def get(self, ref: str) -> SweepRecord:
+        ref = str(ref).strip()
+        with self.store._db(read=True) as db:
+            if ref == "last":
+                rows = db.execute("SELECT * FROM sweeps ORDER BY seq DESC LIMIT 1").fetchall()
+            elif ref.isascii() and ref.isdigit() and int(ref) <= MAX_SEQ:
+                rows = db.execute("SELECT * FROM sweeps WHERE seq = ?", (int(ref),)).fetchall()
+            else:
+                rows = db.execute("SELECT * FROM sweeps WHERE id = ? OR name = ?", (ref, ref)).fetchall()
+        if not rows:
+            raise UserError(f"unknown sweep {ref!r}; `tuiapp sweeps` lists them")
+        return self._record(rows[0])
+
+    def list(self) -> list[SweepRecord]:
+        with self.store._db(read=True) as db:
+            return [self._record(r) for r in db.execute("SELECT * FROM sweeps ORDER BY seq").fetchall()]
+
+    def update(self, sweep_id: str, **values: Any) -> None:
+        if "options" in values:
+            values["options"] = json.dumps(values["options"])
+        columns = ", ".join(f"{k} = ?" for k in values)
+        with self.store._db() as db:
+            db.execute(f"UPDATE sweeps SET {columns} WHERE id = ?", (*values.values(), sweep_id))
+
+    def runs(self, sweep_id: str) -> list[RunRecord]:
+        """The runs of a sweep (after reaping), in case order."""
+        found = {r.id: r for r in self.store.reap()}
+        with self.store._db(read=True) as db:
+            rows = db.execute("SELECT * FROM runs WHERE sweep = ? ORDER BY case_index", (sweep_id,)).fetchall()
+        return [found.get(r["id"], self.store._record(r)) for r in rows]

@@ -17,7 +17,7 @@ from tuiapp.data.text import load_corpus, read_vocab
 from tuiapp.engine.context import RunContext
 from tuiapp.engine.files import save_atomic, write_json_atomic
 from tuiapp.engine.keras_trainer import contract_callback
-from tuiapp.engine.keras_utils import model_rows
+from tuiapp.engine.keras_utils import configure_backend, model_rows
 from tuiapp.errors import UserError
 
 TEMPERATURES = (0.5, 1.0)
@@ -93,7 +93,7 @@ class TextEpochs:
 def train(ctx: RunContext) -> None:
     """Build (or restore), train with per-epoch samples, keep every sample in the events."""
     config, hp = ctx.config, ctx.hp
-    keras.utils.set_random_seed(hp["seed"])
+    configure_backend(hp["seed"])
     length = hp["seq_length"]
     corpus = load_corpus(config.text, hp["lowercase"], hp["keep_newlines"], hp["min_char_freq"], length,
                          saved_vocab(ctx))

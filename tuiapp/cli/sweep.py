@@ -1,0 +1,277 @@
+"""`tuiapp sweep`, `sweeps`, `sweep show|resume|cancel|export` and `reproduce`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tuiapp.errors import UserError
+
+sweep_app = typer.Typer(help="Many runs from one spec: start, list, show, resume, cancel, export.",
+                        no_args_is_help=True, add_completion=False)
+TABLES = {"mlp": ("mlp.toml", "1.3.3"), "cnn": ("cnn.toml", "1.4.1"), "rnn": ("rnn.toml", "1.5.1")}
+
+
+def spec_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "sweeps" / "specs"
+
+
+def print_table(ref: str, all_columns: bool = False) -> None:
+    from tuiapp.cli.console import console, table_width
+    from tuiapp.engine.store import RunStore
+    from tuiapp.sweeps.engine import results, table_rows
+    from tuiapp.views.render import fmt_duration
+    from tuiapp.views.table import Column, fit_table
+
+    store = RunStore()
+    sweep, spec, rows = results(ref, store)
+    header, cells = table_rows(spec, rows, all_columns)
+    out = console()
+    done = sum(1 for r in rows if r.run and r.run.status in ("finished", "diverged"))
+    spent = sum((r.run.duration or 0) for r in rows if r.run)
+    out.print(f"[bold]{sweep.name}[/] ({sweep.id}): {sweep.status}, {done}/{len(rows)} cases done, "
+              f"{sweep.parallel} at a time x {sweep.threads} thread(s), cpu time {fmt_duration(spent)}"
+              + (f"; {sweep.error}" if sweep.error else ""))
+    for note in spec.notes:
+        out.print(f"[dim]note: {note}[/]")
+    numeric = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
+    priority = {"run": 3, "cpu time": 2, "best val %": 2, "book train %": 1, "train %": 1}
+    columns = [Column(h, "right" if h in numeric else "left", priority.get(h, 0)) for h in header]
+    best = max((r.test for r in rows if r.test is not None), default=None)
+    from rich.text import Text
+
+    styled = [[Text(c, style="bold green") if best is not None and r.test == best and h == "test %" else c
+               for h, c in zip(header, row)] for row, r in zip(cells, rows)]
+    table, dropped = fit_table(columns, styled, table_width(out))
+    out.print(table)
+    if dropped:
+        out.print(f"[dim]({', '.join(dropped)} left out at {out.width} columns)[/]")
+
+
+def follow_sweep(ref: str) -> int:
+    """Print each case as it ends, then the table; 0 when every case finished."""
+    from tuiapp.engine.store import RunStore, SweepStore
+    from tuiapp.sweeps.engine import coordinator_alive
+
+    store = RunStore()
+    sweeps = SweepStore(store)
+    sweep = sweeps.get(ref)
+    reported: set[str] = set()
+    try:
+        while True:
+            for run in sweeps.runs(sweep.id):
+                if run.status not in ("queued", "running") and run.id not in reported:
+                    reported.add(run.id)
+                    acc = run.metrics.get("test_accuracy")
+                    typer.echo(f"case {run.case_index}: {run.id} {run.status}"
+                               + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+            sweep = sweeps.get(sweep.id)
+            if sweep.status not in ("queued", "running") or not coordinator_alive(sweep):
+                break
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        typer.echo(f"\ndetached; {sweep.id} goes on: `tuiapp sweep show {sweep.id}`", err=True)
+        return 0
+    print_table(sweep.id)
+    return 0 if sweeps.get(sweep.id).status == "finished" else 1
+
+
+def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, options: dict | None = None) -> None:
+    from tuiapp.sweeps import engine
+
+    if dry_run:
+        dry(spec, parallel)
+        return
+    sweep = engine.start(spec, parallel=parallel, name=name, options=options)
+    typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
+               f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
+    if not detach:
+        raise typer.Exit(follow_sweep(sweep.id))
+
+
+def dry(spec, parallel: int | None) -> None:
+    """The cases and a rough CPU-time estimate, nothing started."""
+    from tuiapp.cli.console import console, table_width
+    from tuiapp.sweeps import engine
+    from tuiapp.sweeps.spec import describe
+    from tuiapp.views.render import fmt_duration
+    from tuiapp.views.table import Column, fit_table
+
+    cases = spec.expand()
+    engine.check(cases)
+    parallel = parallel or engine.default_parallel()
+    rows, total = [], 0.0
+    for case in cases:
+        seconds = estimate_seconds(case.config)
+        total += seconds
+        rows.append([str(case.index), describe(case.settings) or "(base)", case.key, fmt_duration(seconds)])
+    out = console()
+    table, _ = fit_table([Column("case", "right"), Column("settings", wrap=True), Column("key", priority=1),
+                          Column("estimate", "right")], rows, table_width(out))
+    out.print(table)
+    out.print(f"{len(cases)} cases, rough CPU time {fmt_duration(total)}; about {fmt_duration(total / parallel)} "
+              f"wall with {parallel} at a time (nothing started: --dry-run)")
+
+
+SECONDS_PER_EPOCH = {"mlp": 3.5, "softmax-regression": 1.0, "cnn": 45.0, "rnn": 14.0, "scratch-mlp": 0.7}
+
+
+def estimate_seconds(config) -> float:
+    """A rough CPU time from measured full-MNIST epoch times here (2 cores), scaled by size and data."""
+    base = SECONDS_PER_EPOCH.get(config.arch)
+    if base is None:
+        return 1.0 * config.hp.get("epochs", 1)
+    from tuiapp.config import RunConfig
+
+    reference = sum(r[2] for r in RunConfig.create(config.arch).summary()) or 1
+    params = sum(r[2] for r in config.summary()) or 1
+    scale = (params / reference) ** 0.8
+    from tuiapp.data import resolve
+
+    try:
+        source = resolve(config.data, config.data_dir, config.source)
+        share = source.train / source.train_of
+    except UserError:
+        share = 1.0
+    return base * scale * share * config.hp.get("epochs", 1)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("sweep", context_settings={"allow_interspersed_args": True})
+    def sweep_cmd(
+        target: Annotated[str, typer.Argument(help="An architecture (with --grid), a spec.toml, or: show, resume, "
+                                                   "cancel, export ID.")],
+        ref: Annotated[str | None, typer.Argument(help="The sweep (for show, resume, cancel, export).")] = None,
+        preset: Annotated[str | None, typer.Option("--preset", "-p", help="Base preset.")] = None,
+        grid: Annotated[list[str] | None, typer.Option("--grid", "-g", help='key=a|b|c ("|" between values).')] = None,
+        set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="A shared setting key=value.")] = None,
+        parallel: Annotated[int | None, typer.Option("--parallel", help="Runs at a time (default: the cores).")] = None,
+        random_n: Annotated[int | None, typer.Option("--random", help="Only N random grid points.")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of --random.")] = 0,
+        repeat: Annotated[int, typer.Option("--repeat", help="Each case K times (seed +1 each).")] = 1,
+        name: Annotated[str, typer.Option("--name", help="A name for the sweep.")] = "",
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the cases and the CPU time; start nothing.")] = False,
+        detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
+        all_columns: Annotated[bool, typer.Option("--all", help="show: every setting, not only those that vary.")] = False,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="export: csv, md or json.")] = "md",
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="export: a file (default: stdout).")] = None,
+        extend: Annotated[Path | None, typer.Option("--extend", help="resume: a spec that adds cases.")] = None,
+    ) -> None:
+        """Many runs from one spec: `tuiapp sweep mlp --grid "dropout=0.2|0.45"`, `tuiapp sweep spec.toml`,
+        `tuiapp sweep show|resume|cancel|export ID`."""
+        from tuiapp.sweeps import engine
+        from tuiapp.sweeps.spec import SweepSpec
+
+        if target in ("show", "resume", "cancel", "export"):
+            if not ref:
+                raise UserError(f"`tuiapp sweep {target} ID`: which sweep? `tuiapp sweeps` lists them")
+            if target == "show":
+                print_table(ref, all_columns)
+            elif target == "resume":
+                sweep = engine.resume(ref, extend=SweepSpec.from_file(extend) if extend else None)
+                typer.echo(f"resumed {sweep.id} (coordinator pid {sweep.pid})")
+                if not detach:
+                    raise typer.Exit(follow_sweep(sweep.id))
+            elif target == "cancel":
+                sweep = engine.cancel(ref)
+                typer.echo(f"{sweep.id}: cancel requested")
+            else:
+                text = engine.export(ref, fmt)
+                if out:
+                    from tuiapp.engine.files import write_text_atomic
+
+                    if out.exists() or out.is_symlink():
+                        raise UserError(f"{out} exists; export to a new file")
+                    write_text_atomic(out, text)
+                    typer.echo(str(out))
+                else:
+                    typer.echo(text, nl=False)
+            return
+        if target.endswith(".toml"):
+            spec = SweepSpec.from_file(target)
+        else:
+            if not grid and not set_:
+                raise UserError(f"`tuiapp sweep {target}` needs --grid key=a|b (or a spec.toml file)")
+            spec = SweepSpec.from_flags(target, preset, grid or [], set_ or [], repeat, random_n, seed, name)
+        _start(spec, parallel, name, detach, dry_run)
+
+    @app.command("sweeps")
+    def sweeps_cmd() -> None:
+        """List sweeps: id, name, status, cases done, parallelism."""
+        from tuiapp.cli.console import console, table_width
+        from tuiapp.engine.store import RunStore, SweepStore
+        from tuiapp.sweeps.engine import coordinator_alive
+        from tuiapp.views.table import Column, fit_table
+
+        store = RunStore()
+        sweeps = SweepStore(store)
+        rows = []
+        for s in sweeps.list():
+            runs = sweeps.runs(s.id)
+            status = s.status if s.status not in ("queued", "running") or coordinator_alive(s) else "interrupted"
+            done = sum(1 for r in runs if r.status in ("finished", "diverged"))
+            rows.append([s.id, s.name, status, f"{done}/{s.options.get('cases', len(runs))}", str(s.parallel)])
+        if not rows:
+            typer.echo("no sweeps yet; `tuiapp sweep mlp --grid \"dropout=0.2|0.45\"` starts one")
+            return
+        out = console()
+        table, _ = fit_table([Column("id"), Column("name", priority=1), Column("status"), Column("done", "right"),
+                              Column("parallel", "right", 2)], rows, table_width(out))
+        out.print(table)
+
+    @app.command("reproduce")
+    def reproduce_cmd(
+        table: Annotated[str | None, typer.Argument(help="mlp, cnn or rnn (or the chapter's 1.3.3, 1.4.1, 1.5.1).")] = None,
+        source: Annotated[str, typer.Option("--source", help="auto, full or sample.")] = "auto",
+        epochs: Annotated[int | None, typer.Option("--epochs", help="Fewer epochs for a quick look.")] = None,
+        data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the full MNIST files.")] = None,
+        parallel: Annotated[int | None, typer.Option("--parallel", help="Runs at a time (default: the cores).")] = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the cases and the CPU time.")] = False,
+        detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
+    ) -> None:
+        """Run one of the chapters' result tables as a sweep and compare with the book, row by row."""
+        from tuiapp.sweeps.spec import SweepSpec
+
+        if table is None:
+            for key, (file, number) in TABLES.items():
+                spec = SweepSpec.from_file(spec_dir() / file)
+                typer.echo(f"{key} (table {number}): {spec.name}, {len(spec.settings())} rows")
+            typer.echo("`tuiapp reproduce mlp` runs one (full data and the book's epochs where found; "
+                       "`--source sample --epochs 2` for a quick look)")
+            return
+        key = next((k for k, (_, number) in TABLES.items() if table in (k, number)), None)
+        if key is None:
+            raise UserError(f"unknown table {table!r}; expected one of "
+                            f"{', '.join(f'{k} ({n})' for k, (_, n) in TABLES.items())}")
+        spec = SweepSpec.from_file(spec_dir() / TABLES[key][0])
+        comparable = source != "sample" and epochs is None
+        spec.base.update({"source": source, **({"data_dir": data_dir} if data_dir else {}),
+                          **({"epochs": epochs} if epochs else {})})
+        if not comparable:
+            spec.notes.append("NOT COMPARABLE with the book: " + ", ".join(
+                (["the bundled sample, not the full data"] if source == "sample" else [])
+                + ([f"{epochs} epochs, not the book's"] if epochs else [])))
+        spec.text = spec_text(spec)
+        _start(spec, parallel, f"reproduce {key}" + ("" if comparable else " (quick look)"), detach, dry_run)
+
+
+def spec_text(spec) -> str:
+    """The spec as TOML again (after command-line changes), kept with the sweep."""
+    import json
+
+    def value(v) -> str:
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
+        return json.dumps(v)
+
+    lines = ["[sweep]", f"name = {json.dumps(spec.name)}", f"repeat = {spec.repeat}",
+             f"notes = {json.dumps(spec.notes)}", "", "[base]"]
+    lines += [f"{k} = {value(v)}" for k, v in spec.base.items()]
+    if spec.grid:
+        lines += ["", "[grid]", *[f"{k} = {value(v)}" for k, v in spec.grid.items()]]
+    for case in spec.cases:
+        lines += ["", "[[case]]", *[f"{k} = {value(v)}" for k, v in case.items()]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,291 @@
+"""Running a sweep: a detached coordinator starts its cases within `parallel` runs at a time, each with a
+thread budget; resume skips finished cases and continues the others; the results table compares with the book.
+
+The coordinator is a process like a run's worker (``python -I -c BOOT ... SWEEP``), so quitting the UI or
+losing SSH does not stop it. A case is one run: the store's unique (sweep, case) index refuses a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tuiapp.engine import launch
+from tuiapp.engine.store import ACTIVE, DuplicateCase, RunRecord, RunStore, SweepRecord, SweepStore, this_host
+from tuiapp.errors import UserError
+from tuiapp.sweeps.spec import Case, SweepSpec
+
+BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from tuiapp.sweeps.engine import coordinate; "
+        "coordinate(sys.argv[1:])")
+POLL_S = 0.5
+CONTINUE = ("interrupted", "failed", "cancelled")  # what `sweep resume` continues
+SETTLED = ("finished", "diverged")
+VERDICT_POINTS = 0.5
+
+
+def default_parallel() -> int:
+    """Runs at a time: one per core (measured here: two one-thread runs finish more runs an hour than one with two)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def threads_for(parallel: int) -> int:
+    """Each run's share of the cores."""
+    return max(1, (os.cpu_count() or 1) // parallel)
+
+
+def pid_is_coordinator(pid: int | None) -> bool:
+    """Whether `pid` is a live coordinator process on this machine."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat[stat.rfind(")") + 2:].startswith(("Z", "X")):
+            return False
+        return b"tuiapp.sweeps.engine" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ProcessLookupError):
+        return False
+
+
+def coordinator_alive(sweep: SweepRecord) -> bool:
+    if sweep.host and sweep.host != this_host():
+        return sweep.heartbeat is not None and time.time() - sweep.heartbeat < 30
+    return pid_is_coordinator(sweep.pid)
+
+
+# -- starting -----------------------------------------------------------------------------
+def check(cases: list[Case]) -> None:
+    """Each distinct data set, backend and device of the cases, checked before anything exists."""
+    seen = set()
+    for case in cases:
+        c = case.config
+        key = (c.data, c.data_dir, c.source, c.text, c.backend, c.device, c.arch)
+        if key not in seen:
+            seen.add(key)
+            launch.preflight(c)
+
+
+def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None = None, name: str = "",
+          options: dict[str, Any] | None = None) -> SweepRecord:
+    """Validate every case, record the sweep, start its coordinator."""
+    store = store or RunStore()
+    cases = spec.expand()
+    check(cases)
+    parallel = parallel or default_parallel()
+    if parallel < 1:
+        raise UserError(f"--parallel {parallel}: give at least 1")
+    sweeps = SweepStore(store)
+    sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), "local",
+                          {"cases": len(cases), **(options or {})})
+    spawn_coordinator(sweep, store)
+    return sweeps.get(sweep.id)
+
+
+def spawn_coordinator(sweep: SweepRecord, store: RunStore) -> None:
+    log = store.home / "sweeps"
+    log.mkdir(parents=True, exist_ok=True)
+    with open(log / f"{sweep.id}.log", "ab") as out:
+        process = subprocess.Popen([sys.executable, "-I", "-c", BOOT, launch.PACKAGE_ROOT, str(store.home), sweep.id],
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, close_fds=True, cwd="/",
+                                   env={**os.environ, "TUIAPP_HOME": str(store.home)})
+    import threading
+
+    threading.Thread(target=process.wait, daemon=True).start()
+    SweepStore(store).update(sweep.id, pid=process.pid, host=this_host(), heartbeat=time.time(), status="running",
+                             ended=None, error=None)
+
+
+def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = None) -> SweepRecord:
+    """Continue a sweep: finished cases are skipped, the others continue or start; never a duplicate."""
+    store = store or RunStore()
+    sweeps = SweepStore(store)
+    sweep = sweeps.get(ref)
+    if coordinator_alive(sweep):
+        raise UserError(f"{sweep.id} is still running (coordinator pid {sweep.pid}); nothing to resume")
+    if extend is not None:
+        old = {c.key for c in SweepSpec.from_toml(sweep.spec).expand()}
+        new = extend.expand()
+        if not old <= {c.key for c in new}:
+            raise UserError(f"the new spec drops or changes cases of {sweep.id}; --extend only adds cases")
+        check(new)
+        sweeps.update(sweep.id, spec=extend.text, options={**sweep.options, "cases": len(new)})
+    spawn_coordinator(sweeps.get(sweep.id), store)
+    return sweeps.get(sweep.id)
+
+
+def cancel(ref: str, store: RunStore | None = None) -> SweepRecord:
+    """Stop a sweep: its coordinator cancels the runs in flight (they keep their history and checkpoint)."""
+    store = store or RunStore()
+    sweeps = SweepStore(store)
+    sweep = sweeps.get(ref)
+    if coordinator_alive(sweep):
+        os.kill(sweep.pid, signal.SIGTERM)
+    else:
+        for run in sweeps.runs(sweep.id):
+            if run.status in ACTIVE:
+                launch.cancel(run.id, store)
+        sweeps.update(sweep.id, status="cancelled", ended=time.time())
+    return sweeps.get(sweep.id)
+
+
+# -- the coordinator process ------------------------------------------------------------------
+def coordinate(argv: list[str]) -> None:
+    home, sweep_id = Path(argv[0]), argv[1]
+    store = RunStore(home)
+    sweeps = SweepStore(store)
+    sweep = sweeps.get(sweep_id)
+    cases = SweepSpec.from_toml(sweep.spec).expand()
+    stop = {"asked": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    sweeps.update(sweep_id, status="running", pid=os.getpid(), host=this_host(), started=time.time(),
+                  heartbeat=time.time(), ended=None, error=None)
+    retried: set[str] = set()
+    status, error = "finished", None
+    try:
+        while True:
+            runs = {r.case_key: r for r in sweeps.runs(sweep_id)}
+            active = [r for r in runs.values() if r.status in ACTIVE]
+            if stop["asked"]:
+                for run in active:
+                    launch.cancel(run.id, store)
+                status = "cancelled"
+                break
+            todo = [c for c in cases if c.key not in runs or (runs[c.key].status in CONTINUE
+                                                               and c.key not in retried)]
+            if not todo and not active:
+                break
+            for case in todo[: max(0, sweep.parallel - len(active))]:
+                run = runs.get(case.key)
+                if run is None:
+                    try:
+                        launch.start(case.config, store, tag={"sweep": sweep_id, "case_key": case.key,
+                                                              "case_index": case.index},
+                                     threads=sweep.threads, checked=True)
+                    except DuplicateCase:
+                        pass  # another coordinator got there first: the case is one run
+                else:
+                    retried.add(case.key)  # once per coordinator: a run that fails again is reported, not looped
+                    launch.resume(run.id, store, threads=sweep.threads)
+            sweeps.update(sweep_id, heartbeat=time.time())
+            time.sleep(POLL_S)
+        left = [r for r in sweeps.runs(sweep_id) if r.status in CONTINUE]
+        if status == "finished" and left:
+            status, error = "failed", f"{len(left)} case(s) ended {', '.join(sorted({r.status for r in left}))}; " \
+                                      f"`tuiapp sweep resume {sweep_id}` continues them"
+    except Exception as exc:  # the sweep must end with an honest status
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+    sweeps.update(sweep_id, status=status, error=error, ended=time.time(), heartbeat=time.time())
+
+
+# -- results ------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    """One case of a sweep with its run's outcome and the book's figures."""
+
+    case: Case
+    run: RunRecord | None
+
+    def value(self, key: str) -> Any:
+        return self.case.settings.get(key)
+
+    @property
+    def train(self) -> float | None:
+        acc = self.run.metrics.get("accuracy") if self.run else None
+        return None if acc is None else 100 * acc
+
+    @property
+    def test(self) -> float | None:
+        acc = self.run.metrics.get("test_accuracy") if self.run else None
+        return None if acc is None else 100 * acc
+
+    @property
+    def delta(self) -> float | None:
+        book = self.case.book.get("test")
+        return None if book is None or self.test is None else self.test - book
+
+    @property
+    def verdict(self) -> str:
+        if self.delta is None:
+            return "-"
+        return "within 0.5" if abs(self.delta) <= VERDICT_POINTS else ("better" if self.delta > 0 else "worse")
+
+
+def results(ref: str, store: RunStore | None = None) -> tuple[SweepRecord, SweepSpec, list[Row]]:
+    store = store or RunStore()
+    sweeps = SweepStore(store)
+    sweep = sweeps.get(ref)
+    spec = SweepSpec.from_toml(sweep.spec)
+    runs = {r.case_key: r for r in sweeps.runs(sweep.id)}
+    return sweep, spec, [Row(case, runs.get(case.key)) for case in spec.expand()]
+
+
+def table_rows(spec: SweepSpec, rows: list[Row], all_columns: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the results table: the settings that vary (or all), then the outcome."""
+    from tuiapp.views.render import fmt_duration
+
+    keys = spec.varied() if not all_columns else sorted({k for r in rows for k in r.case.settings})
+    has_book = any(r.case.book for r in rows)
+    header = ["case", *keys, "status", "epoch", "best val %", "train %", "test %"]
+    if has_book:
+        header += ["book train %", "book test %", "Δ test", "verdict"]
+    header += ["cpu time", "run"]
+    out = []
+    for r in rows:
+        run = r.run
+        best = run.metrics.get("best_val_accuracy") if run else None
+        cells = [str(r.case.index), *[_cell(r.value(k) if k != "seed" else r.case.config.hp.get("seed")) for k in keys],
+                 run.status if run else "pending", f"{run.epoch}/{run.epochs}" if run else "-",
+                 _pct(None if best is None else 100 * best), _pct(r.train), _pct(r.test)]
+        if has_book:
+            cells += [_pct(r.case.book.get("train")), _pct(r.case.book.get("test")),
+                      "-" if r.delta is None else f"{r.delta:+.2f}", r.verdict]
+        cells += [fmt_duration(run.duration) if run else "-", run.id if run else "-"]
+        out.append(cells)
+    return header, out
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return "-".join(map(str, value))
+    return "-" if value is None else str(value)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def export(ref: str, fmt: str, store: RunStore | None = None) -> str:
+    """The results table as CSV, Markdown or JSON text."""
+    sweep, spec, rows = results(ref, store)
+    header, cells = table_rows(spec, rows, all_columns=fmt == "json")
+    if fmt == "json":
+        return json.dumps({"id": sweep.id, "name": sweep.name, "status": sweep.status, "parallel": sweep.parallel,
+                           "notes": spec.notes, "spec": sweep.spec,
+                           "cases": [dict(zip(header, row)) | {"settings": r.case.settings, "book": r.case.book,
+                                                               "key": r.case.key} for row, r in zip(cells, rows)]},
+                          separators=(",", ":"))
+    if fmt == "csv":
+        import csv
+        import io
+
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(cells)
+        return text.getvalue()
+    if fmt == "md":
+        lines = [f"# {sweep.name} ({sweep.id}, {sweep.status})", ""]
+        lines += [f"> {note}" for note in spec.notes] + ([""] if spec.notes else [])
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row) + " |" for row in cells]
+        return "\n".join(lines) + "\n"
+    raise UserError(f"--format {fmt!r}: expected one of csv, md, json")

@@ -1,0 +1,198 @@
+"""A sweep spec: [base] settings, a [grid] (cartesian product) and [[case]] rows, expanded into RunConfigs.
+
+    [base]                      # architecture, preset and shared settings
+    arch = "mlp"
+    preset = "A"
+    epochs = 5
+    [grid]                      # every combination
+    dropout = [0.2, 0.45]
+    units = [[256, 256], [512, 512]]
+    [[case]]                    # explicit rows, with the book's figures to compare with
+    units = [256, 256]
+    dropout = 0.45
+    book = {train = 98.07, test = 98.1}
+
+Every expanded configuration is checked with the same RunConfig checks before anything
+starts; each case has a stable key (its normalised config and repeat index).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tuiapp.config import ConfigError, RunConfig
+from tuiapp.errors import UserError
+
+TOP = ("arch", "preset")
+
+
+@dataclass
+class Case:
+    """One run of a sweep."""
+
+    index: int
+    settings: dict[str, Any]  # what this case sets beyond the base
+    repeat: int
+    config: RunConfig
+    book: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def key(self) -> str:
+        """Stable identity: the normalised config (name aside) and the repeat index."""
+        body = {k: v for k, v in self.config.to_dict().items() if k != "name"}
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+        return f"{digest}-{self.repeat}"
+
+
+@dataclass
+class SweepSpec:
+    """The spec as written (`text`, kept with the sweep) and as parsed."""
+
+    base: dict[str, Any]
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    repeat: int = 1
+    random: int | None = None
+    seed: int = 0
+    name: str = ""
+    notes: list[str] = field(default_factory=list)
+    text: str = ""
+
+    # -- reading --------------------------------------------------------------------
+    @classmethod
+    def from_toml(cls, text: str, origin: str = "spec") -> SweepSpec:
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise UserError(f"{origin}: not valid TOML ({exc})") from None
+        unknown = set(raw) - {"base", "grid", "case", "sweep"}
+        if unknown:
+            raise UserError(f"{origin}: unknown section(s) {', '.join(sorted(unknown))}; expected [base], [grid], "
+                            "[[case]] and [sweep]")
+        meta = raw.get("sweep", {})
+        grid = raw.get("grid", {})
+        for key, values in grid.items():
+            if not isinstance(values, list) or not values:
+                raise UserError(f"{origin}: [grid] {key} must be a list of values, e.g. {key} = [0.2, 0.45]")
+        return cls(base=dict(raw.get("base", {})), grid=grid, cases=list(raw.get("case", [])),
+                   repeat=int(meta.get("repeat", 1)), random=meta.get("random"), seed=int(meta.get("seed", 0)),
+                   name=str(meta.get("name", "")), notes=list(meta.get("notes", [])), text=text)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> SweepSpec:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UserError(f"{path}: file not found; name a TOML sweep spec") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: cannot be read ({exc})") from None
+        return cls.from_toml(text, str(path))
+
+    @classmethod
+    def from_flags(cls, arch: str, preset: str | None, grids: list[str], sets: list[str], repeat: int = 1,
+                   random_n: int | None = None, seed: int = 0, name: str = "") -> SweepSpec:
+        """`--grid "dropout=0.2|0.45"` (| separates alternatives: `,` belongs to list values) and `--set k=v`."""
+        base: dict[str, Any] = {"arch": arch}
+        if preset:
+            base["preset"] = preset
+        for item in sets:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise UserError(f"--set {item!r}: expected key=value")
+            base[key.strip().replace("-", "_")] = value.strip()
+        grid: dict[str, list[Any]] = {}
+        for item in grids:
+            key, sep, values = item.partition("=")
+            if not sep or not key.strip() or not values.strip():
+                raise UserError(f"--grid {item!r}: expected key=value|value, e.g. --grid \"dropout=0.2|0.45\"")
+            grid[key.strip().replace("-", "_")] = [v.strip() for v in values.split("|")]
+        lines = ["[base]", *(f"{k} = {json.dumps(v)}" for k, v in base.items()), "[grid]",
+                 *(f"{k} = {json.dumps(v)}" for k, v in grid.items()), "[sweep]", f"repeat = {repeat}",
+                 f"seed = {seed}", *([f"random = {random_n}"] if random_n else [])]
+        return cls(base=base, grid=grid, repeat=repeat, random=random_n, seed=seed, name=name,
+                   text="\n".join(lines) + "\n")
+
+    # -- expansion ------------------------------------------------------------------
+    def settings(self) -> list[tuple[dict[str, Any], dict[str, float], str]]:
+        """Each case's settings beyond the base (grid x cases), its book figures and note, before repeats."""
+        combos = [dict(zip(self.grid, values)) for values in itertools.product(*self.grid.values())] if self.grid \
+            else [{}]
+        if self.random:
+            rng = random.Random(self.seed)
+            combos = rng.sample(combos, min(int(self.random), len(combos)))
+        rows = [({k: v for k, v in c.items() if k not in ("book", "note")}, dict(c.get("book") or {}),
+                 str(c.get("note", ""))) for c in (self.cases or [{}])]
+        return [({**combo, **row}, book, note) for combo in combos for row, book, note in rows]
+
+    def expand(self) -> list[Case]:
+        """Every case as a checked RunConfig; a ConfigError listing every problem of every case at once."""
+        if "arch" not in self.base:
+            raise ConfigError(["[base] needs arch, e.g. arch = \"mlp\""])
+        if self.repeat < 1:
+            raise ConfigError([f"repeat {self.repeat}: expected at least 1"])
+        cases: list[Case] = []
+        problems: list[str] = []
+        seen: dict[str, int] = {}
+        index = 0
+        for settings, book, note in self.settings():
+            for repeat in range(self.repeat):
+                index += 1
+                merged = {**self.base, **settings}
+                if repeat:
+                    merged["seed"] = int(merged.get("seed", RunConfig.create(merged["arch"]).hp.get("seed", 1))) \
+                        + repeat
+                try:
+                    config = config_of(merged)
+                except ConfigError as exc:
+                    problems += [f"case {index} ({describe(settings) or 'base'}): {p}" for p in exc.problems]
+                    continue
+                case = Case(index, settings, repeat, config, book, note)
+                if case.key in seen:
+                    problems.append(f"case {index} ({describe(settings)}) is the same run as case {seen[case.key]}")
+                    continue
+                seen[case.key] = index
+                cases.append(case)
+        if problems:
+            raise ConfigError(problems)
+        return cases
+
+    def varied(self) -> list[str]:
+        """The settings that differ between cases (the columns a results table shows)."""
+        keys: list[str] = []
+        rows = [s for s, _, _ in self.settings()]
+        for row in rows:
+            for key in row:
+                if key not in keys and len({json.dumps(r.get(key), sort_keys=True) for r in rows}) > 1:
+                    keys.append(key)
+        return keys + (["seed"] if self.repeat > 1 else [])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def config_of(settings: dict[str, Any]) -> RunConfig:
+    """A RunConfig from spec settings: every value goes through the same parser as `--set key=value`."""
+    rest = {k: v for k, v in settings.items() if k not in TOP}
+    return RunConfig.create(str(settings["arch"]), settings.get("preset"), [f"{k}={_text(v)}" for k, v in rest.items()])
+
+
+def describe(settings: dict[str, Any]) -> str:
+    """key=value pairs of a case's settings."""
+    return " ".join(f"{k}={_text(v)}" for k, v in settings.items())
