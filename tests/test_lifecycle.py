@@ -70,7 +70,7 @@ def test_show_epoch_and_status_filter(home):
     wrong = run_cli(home, "show", run_id, "--epoch", "7")
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
     assert [r["id"] for r in json.loads(run_cli(home, "runs", "--status", "finished", "--json").stdout)] == [run_id]
-    assert "no runs" in run_cli(home, "runs", "--status", "running").stdout
+    assert "no running runs" in run_cli(home, "runs", "--status", "running").stdout
 
 
 def test_cancel_before_training_starts_then_delete(home):

@@ -195,7 +195,10 @@ class Row:
     run: RunRecord | None
 
     def value(self, key: str) -> Any:
-        return self.case.settings.get(key)
+        """A setting of this case as it runs (the case's own, else the base's, as validated)."""
+        if key in self.case.config.hp:
+            return self.case.config.hp[key]
+        return getattr(self.case.config, key, self.case.settings.get(key))
 
     @property
     def train(self) -> float | None:
@@ -232,7 +235,9 @@ def table_rows(spec: SweepSpec, rows: list[Row], all_columns: bool = False) -> t
     """Header and cells of the results table: the settings that vary (or all), then the outcome."""
     from tuiapp.views.render import fmt_duration
 
-    keys = spec.varied() if not all_columns else sorted({k for r in rows for k in r.case.settings})
+    varied = spec.varied()
+    keys = varied if not all_columns else [k for k in spec.base if k not in ("arch", "preset") and k not in varied] \
+        + varied
     has_book = any(r.case.book for r in rows)
     header = ["case", *keys, "status", "epoch", "best val %", "train %", "test %"]
     if has_book:
@@ -242,7 +247,7 @@ def table_rows(spec: SweepSpec, rows: list[Row], all_columns: bool = False) -> t
     for r in rows:
         run = r.run
         best = run.metrics.get("best_val_accuracy") if run else None
-        cells = [str(r.case.index), *[_cell(r.value(k) if k != "seed" else r.case.config.hp.get("seed")) for k in keys],
+        cells = [str(r.case.index), *[_cell(r.value(k)) for k in keys],
                  run.status if run else "pending", f"{run.epoch}/{run.epochs}" if run else "-",
                  _pct(None if best is None else 100 * best), _pct(r.train), _pct(r.test)]
         if has_book:

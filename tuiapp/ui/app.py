@@ -20,6 +20,7 @@ class TuiApp(App[None]):
     BINDINGS = [
         Binding("l", "launch", "Launch"),
         Binding("r", "runs", "Runs"),
+        Binding("w", "sweeps", "Sweeps"),
         Binding("ctrl+q", "quit_app", "Quit"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
     ]
@@ -87,6 +88,18 @@ class TuiApp(App[None]):
         from tuiapp.ui.screens.runs import RunsScreen
 
         self.push_screen(RunsScreen())
+
+    def action_sweeps(self) -> None:
+        """Open the sweeps."""
+        from tuiapp.ui.screens.sweeps import SweepsScreen
+
+        self.push_screen(SweepsScreen())
+
+    def open_sweep(self, sweep_id: str) -> None:
+        """Open one sweep's live results."""
+        from tuiapp.ui.screens.sweeps import SweepScreen
+
+        self.push_screen(SweepScreen(sweep_id))
 
     def open_run(self, run_id: str) -> None:
         """Open a run's dashboard (live when it is still running)."""

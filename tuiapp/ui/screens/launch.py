@@ -37,6 +37,7 @@ class LaunchScreen(Screen[None]):
         self.device = config.device if config else "cpu"
         self.text_path = config.text if config else None
         self.backend = config.backend if config else "tensorflow"
+        self.alternatives: dict[str, list[str]] = {}
         self.config: RunConfig | None = None
 
     def compose(self) -> ComposeResult:
@@ -139,7 +140,7 @@ class LaunchScreen(Screen[None]):
     async def _rebuild_form(self) -> None:
         holder = self.query_one("#form-holder", Vertical)
         await holder.remove_children()
-        self.field_errors = {}
+        self.field_errors, self.alternatives = {}, {}
         await holder.mount(HyperparamForm(models.get(self.arch_id), self.values))
         self.refresh_config()
 
@@ -185,6 +186,7 @@ class LaunchScreen(Screen[None]):
     def on_hyperparam_form_changed(self, event: HyperparamForm.Changed) -> None:
         self.values = event.values
         self.field_errors = event.errors
+        self.alternatives = event.alternatives
         self.refresh_config()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -212,7 +214,12 @@ class LaunchScreen(Screen[None]):
             problem = f"fix {len(self.field_errors)} field(s) above: {', '.join(self.field_errors)}"
         error.update(problem)
         error.set_class(bool(problem), "shown")
-        self.query_one("#start", Button).disabled = self.config is None
+        start = self.query_one("#start", Button)
+        start.disabled = self.config is None
+        runs = 1
+        for parts in self.alternatives.values():
+            runs *= len(parts)
+        start.label = f"Start sweep ({runs} runs)" if self.alternatives else "Start"
         self._show_source()
         if self.config is not None:
             self._show_summary(self.config)
@@ -249,9 +256,30 @@ class LaunchScreen(Screen[None]):
             return
         from tuiapp.engine import launch
 
+        if self.alternatives:
+            self._start_sweep()
+            return
         try:
             record = launch.start(self.config, self.app.store)
         except UserError as exc:
             self.app.show_error("Cannot start the run", str(exc))
             return
         self.app.open_run(record.id)
+
+    def _start_sweep(self) -> None:
+        """Fields with a|b values become the grid; every other field, as shown, is shared."""
+        from tuiapp.sweeps import engine
+        from tuiapp.sweeps.spec import SweepSpec, _text
+
+        config = self.config
+        shared = [f"{k}={_text(v)}" for k, v in config.hp.items() if k not in self.alternatives]
+        shared += [f"{k}={v}" for k, v in (("data", config.data), ("device", config.device),
+                                           ("backend", config.backend), ("text", config.text)) if v]
+        grids = [f"{k}={'|'.join(parts)}" for k, parts in self.alternatives.items()]
+        try:
+            spec = SweepSpec.from_flags(config.arch, config.preset, grids, shared)
+            sweep = engine.start(spec, self.app.store)
+        except UserError as exc:
+            self.app.show_error("Cannot start the sweep", str(exc))
+            return
+        self.app.open_sweep(sweep.id)

@@ -32,12 +32,14 @@ class HyperparamForm(Vertical):
         form: HyperparamForm
         values: dict[str, Any]
         errors: dict[str, str]
+        alternatives: dict[str, list[str]]  # fields given several values (a|b): a sweep instead of a run
 
     def __init__(self, arch: Architecture, values: dict[str, Any], **kwargs: Any):
         super().__init__(**kwargs)
         self.arch = arch
         self.values = dict(values)
         self.errors: dict[str, str] = {}
+        self.alternatives: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         for param in self.arch.params:
@@ -59,8 +61,17 @@ class HyperparamForm(Vertical):
         return self.arch.param(widget_id[3:])
 
     def _set(self, param: Param, raw: Any, parse: bool) -> None:
+        self.alternatives.pop(param.name, None)
         try:
-            self.values[param.name] = param.parse(raw) if parse else param.check(raw)
+            if parse and "|" in raw:  # several values: each checked, the form then starts a sweep
+                parts = [part.strip() for part in raw.split("|")]
+                values = [param.parse(part) for part in parts]
+                if len(parts) < 2 or len({str(v) for v in values}) < len(values):
+                    raise ParamError(f"{param.name}: give two or more different values separated by |")
+                self.values[param.name] = values[0]
+                self.alternatives[param.name] = parts
+            else:
+                self.values[param.name] = param.parse(raw) if parse else param.check(raw)
             self.errors.pop(param.name, None)
             message = ""
         except ParamError as exc:
@@ -69,7 +80,7 @@ class HyperparamForm(Vertical):
         error = self.query_one(f"#err-{param.name}", Static)
         error.update(message)
         error.set_class(bool(message), "shown")
-        self.post_message(self.Changed(self, dict(self.values), dict(self.errors)))
+        self.post_message(self.Changed(self, dict(self.values), dict(self.errors), dict(self.alternatives)))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         param = self._param(event.input.id)

@@ -1,0 +1,259 @@
+"""SweepsScreen and SweepScreen: the sweeps, and one sweep's live results table with a metric-vs-setting plot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+REFRESH_S = 1.0
+METRICS = ("test %", "best val %", "train %")
+
+
+class SweepsScreen(Screen[None]):
+    """Every sweep: status and cases done; Enter opens one."""
+
+    BINDINGS = [Binding("enter", "open_sweep", "Open"), Binding("escape", "app.pop_screen", "Back")]
+
+    def compose(self) -> ComposeResult:
+        yield Static("sweeps (start one with `tuiapp sweep`, `tuiapp reproduce`, or a|b values in the launch form)",
+                     id="sweeps-info")
+        yield DataTable(id="sweeps", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "sweeps"
+        self.refresh_sweeps()
+        self.set_interval(REFRESH_S, self.refresh_sweeps)
+        self.query_one("#sweeps", DataTable).focus()
+
+    def refresh_sweeps(self) -> None:
+        from tuiapp.engine.store import SweepStore
+        from tuiapp.sweeps.engine import coordinator_alive
+
+        sweeps = SweepStore(self.app.store)
+        table = self.query_one("#sweeps", DataTable)
+        keep = table.cursor_row if table.row_count else 0
+        table.clear(columns=True)
+        table.add_columns("id", "name", "status", "done", "parallel")
+        for s in sweeps.list():
+            runs = sweeps.runs(s.id)
+            status = s.status if s.status not in ("queued", "running") or coordinator_alive(s) else "interrupted"
+            done = sum(1 for r in runs if r.status in ("finished", "diverged"))
+            table.add_row(s.id, s.name, status, f"{done}/{s.options.get('cases', len(runs))}", str(s.parallel),
+                          key=s.id)
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    def action_open_sweep(self) -> None:
+        table = self.query_one("#sweeps", DataTable)
+        if table.row_count:
+            sweep_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+            self.app.push_screen(SweepScreen(sweep_id))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_sweep()
+
+
+class SweepScreen(Screen[None]):
+    """One sweep, live: a row per case (varied settings, status, epoch, accuracies, book and delta)."""
+
+    BINDINGS = [
+        Binding("enter", "open_case", "Open run"),
+        Binding("s", "sort", "Sort"),
+        Binding("v", "toggle_columns", "Varying/all"),
+        Binding("h", "plot_setting", "Plot setting"),
+        Binding("m", "plot_metric", "Plot metric"),
+        Binding("c", "cancel_sweep", "Cancel sweep"),
+        Binding("u", "resume_sweep", "Resume sweep"),
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
+
+    def __init__(self, sweep_id: str):
+        super().__init__()
+        self.sweep_id = sweep_id
+        self.all_columns = False
+        self.sort_index = 0
+        self.setting_index = 0
+        self.metric_index = 0
+        self.header: list[str] = []
+        self.rows: list[Any] = []
+        self.cells: list[list[str]] = []
+        self.signature: tuple = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="sweep-status")
+        with Horizontal(id="sweep-body"):
+            yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="sweep-side"):
+                yield Static("", id="sweep-plot")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"sweep {self.sweep_id}"
+        self.refresh_sweep(force=True)
+        self.set_interval(REFRESH_S, self.refresh_sweep)
+        self.query_one("#cases", DataTable).focus()
+
+    # -- data ------------------------------------------------------------------------------
+    def refresh_sweep(self, force: bool = False) -> None:
+        from tuiapp.sweeps.engine import coordinator_alive, results, table_rows
+
+        try:
+            sweep, spec, rows = results(self.sweep_id, self.app.store)
+        except Exception as exc:
+            self.app.show_error(f"Cannot read sweep {self.sweep_id}", str(exc))
+            return
+        header, cells = table_rows(spec, rows, self.all_columns)
+        self.sweep, self.spec = sweep, spec
+        status = sweep.status if sweep.status not in ("queued", "running") or coordinator_alive(sweep) else "interrupted"
+        self.status = status
+        signature = (status, tuple(map(tuple, cells)), self.all_columns, self.sort_index, self.setting_index,
+                     self.metric_index, self.size.width)
+        if not force and signature == self.signature:
+            return
+        self.signature = signature
+        self.header, self.rows, self.cells = header, rows, cells
+        done = sum(1 for r in rows if r.run and r.run.status in ("finished", "diverged"))
+        notes = "".join(f"\n[dim]note: {n}[/]" for n in spec.notes)
+        self.query_one("#sweep-status", Static).update(
+            f"[b]{sweep.name}[/] ({sweep.id}) {status.upper()}: {done}/{len(rows)} cases done, {sweep.parallel} at a "
+            f"time x {sweep.threads} thread(s)" + (f"; {sweep.error}" if sweep.error else "") + notes)
+        self._draw_table()
+        self._draw_plot()
+        self.refresh_bindings()
+
+    def _order(self) -> list[int]:
+        key = self.header[self.sort_index] if self.sort_index < len(self.header) else "case"
+
+        def value(i: int) -> Any:
+            cell = self.cells[i][self.header.index(key)]
+            try:
+                return (0, -float(cell.lstrip("+")) if key.endswith("%") else float(cell))
+            except ValueError:
+                return (1, cell)
+
+        return sorted(range(len(self.cells)), key=value)
+
+    def _draw_table(self) -> None:
+        table = self.query_one("#cases", DataTable)
+        keep = table.cursor_row if table.row_count else 0
+        table.clear(columns=True)
+        shown = [h for h in self.header if h != "cpu time" or self.size.width >= 100]
+        table.add_columns(*[f"{h} ▼" if i == self.sort_index else h for i, h in enumerate(self.header) if h in shown])
+        tests = [r.test for r in self.rows if r.test is not None]
+        best = max(tests) if tests else None
+        for i in self._order():
+            row, cells = self.rows[i], self.cells[i]
+            style = "bold green" if best is not None and row.test == best else ""
+            table.add_row(*[Text(c, style=style, justify="right" if h.endswith("%") or h in ("epoch", "case") else
+                                 "left") for h, c in zip(self.header, cells) if h in shown],
+                          key=str(row.case.index))
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    def _numeric_settings(self) -> list[str]:
+        keys = []
+        for key in self.spec.varied():
+            values = [r.case.config.hp.get(key) for r in self.rows]
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                keys.append(key)
+            elif all(isinstance(v, list) and v for v in values):
+                keys.append(key)  # widths: plotted by their total
+        return keys
+
+    def _draw_plot(self) -> None:
+        from tuiapp.views.chart import ChartOptions, Series, draw
+
+        plot = self.query_one("#sweep-plot", Static)
+        keys = self._numeric_settings()
+        metric = METRICS[self.metric_index % len(METRICS)]
+        if not keys:
+            plot.update(Text("no numeric setting varies: nothing to plot", style="dim"))
+            return
+        key = keys[self.setting_index % len(keys)]
+        points = []
+        for r, cells in zip(self.rows, self.cells):
+            value = r.case.config.hp.get(key)
+            x = float(sum(value)) if isinstance(value, list) else float(value)
+            cell = cells[self.header.index(metric)] if metric in self.header else "-"
+            if cell != "-":
+                points.append((x, float(cell)))
+        points.sort()
+        series = [Series(f"{metric} (one point a case)", [p[0] for p in points], [p[1] for p in points], "o",
+                         "green bold")]
+        width = max(30, self.size.width // 3)
+        plot.update(draw(series, width, 14, f"{metric} vs {key}" + (" (sum)" if key == "units" else ""),
+                         ChartOptions(), xlabel=key[:8]))
+
+    # -- actions ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        status = getattr(self, "status", "running")
+        if action == "cancel_sweep":
+            return status in ("queued", "running")
+        if action == "resume_sweep":
+            return status not in ("queued", "running", "finished")
+        return True
+
+    def action_sort(self) -> None:
+        """Sort by the next column."""
+        self.sort_index = (self.sort_index + 1) % max(len(self.header), 1)
+        self.refresh_sweep(force=True)
+
+    def action_toggle_columns(self) -> None:
+        """Show only the settings that vary, or all of them."""
+        self.all_columns = not self.all_columns
+        self.refresh_sweep(force=True)
+
+    def action_plot_setting(self) -> None:
+        """Plot against the next numeric setting."""
+        self.setting_index += 1
+        self.refresh_sweep(force=True)
+
+    def action_plot_metric(self) -> None:
+        """Plot the next metric (test, best validation, train)."""
+        self.metric_index += 1
+        self.refresh_sweep(force=True)
+
+    def action_open_case(self) -> None:
+        table = self.query_one("#cases", DataTable)
+        if not table.row_count:
+            return
+        index = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        row = next(r for r in self.rows if r.case.index == index)
+        if row.run is None:
+            self.notify(f"case {index} has not started yet", severity="warning")
+            return
+        self.app.open_run(row.run.id)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open_case()
+
+    def action_cancel_sweep(self) -> None:
+        from tuiapp.ui.screens.modals import ConfirmModal
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                from tuiapp.sweeps import engine
+
+                engine.cancel(self.sweep_id, self.app.store)
+                self.notify(f"cancelling {self.sweep_id}")
+
+        self.app.push_screen(ConfirmModal(f"Cancel {self.sweep_id}? Runs in flight stop at their batch and keep "
+                                          "their checkpoints; `u` resumes the sweep.", yes="Cancel the sweep",
+                                          no="Keep going"), decided)
+
+    def action_resume_sweep(self) -> None:
+        from tuiapp.errors import UserError
+        from tuiapp.sweeps import engine
+
+        try:
+            engine.resume(self.sweep_id, self.app.store)
+            self.notify(f"resuming {self.sweep_id}")
+        except UserError as exc:
+            self.notify(str(exc), severity="warning")
