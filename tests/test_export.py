@@ -38,3 +38,63 @@ def test_export_formats(home, tmp_path):
     assert [step for step, _ in scalars["epoch/val_accuracy"]] == [1, 2]
     assert abs(scalars["epoch/val_accuracy"][-1][1] - float(rows[1]["val_accuracy"])) < 1e-6
     assert "test/accuracy" in scalars and "batch/loss" in scalars
+
+
+def test_tensorboard_export_has_hparams_histograms_images_and_text(home, tmp_path):
+    """Read back with TensorBoard's own reader: what its Scalars, Histograms, Images, Text and HParams tabs show."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = run_cli(home, "train", "mlp", "--epochs", "2", "--set", "units=16", "--json")
+    run_id = json_lines(out.stdout)[-1]["run"]
+    assert run_cli(home, "export", run_id, "--format", "tensorboard", "--out", str(tmp_path)).returncode == 0
+    acc = EventAccumulator(str(tmp_path / f"{run_id}-tensorboard"), size_guidance={"images": 0, "histograms": 0})
+    acc.Reload()
+    tags = acc.Tags()
+    assert {"epoch/val_accuracy", "test/accuracy", "batch/loss"} <= set(tags["scalars"])
+    assert "weights/dense_0/kernel" in tags["histograms"]
+    assert [e.step for e in acc.Histograms("weights/dense_0/kernel")] == [1, 2]
+    assert {"confusion/validation", "confusion/test", "misclassified/test"} <= set(tags["images"])
+    assert "_hparams_/session_start_info" in acc.PluginTagToContent("hparams")
+    text_out = run_cli(home, "train", "char-lstm", "--epochs", "1", "--set", "units=8", "--set", "sample_every=0",
+                       "--set", "sample_length=20", "--json")
+    text_id = json_lines(text_out.stdout)[-1]["run"]
+    run_cli(home, "export", text_id, "--format", "tensorboard", "--out", str(tmp_path))
+    text = EventAccumulator(str(tmp_path / f"{text_id}-tensorboard"))
+    text.Reload()
+    assert any(tag.startswith("samples/T=") for tag in text.Tags()["tensors"])
+
+
+def test_sweep_export_to_tensorboard_one_run_folder_with_hparams_each(home, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    out = run_cli(home, "sweep", "scratch-mlp", "--grid", "learning_rate=0.0005|0.001", "--set", "units=16",
+                  "--set", "validation_size=500", "--set", "epochs=1", timeout=300)
+    assert out.returncode == 0, out.stdout[-2000:]
+    done = run_cli(home, "sweep", "export", "last", "--format", "tensorboard", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    folders = sorted((tmp_path / "sweep-1-tensorboard").iterdir())
+    assert [f.name.split("-")[1] for f in folders] == ["1", "2"]
+    rates = []
+    for folder in folders:
+        acc = EventAccumulator(str(folder))
+        acc.Reload()
+        content = acc.PluginTagToContent("hparams")
+        start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
+        rates.append(start.session_start_info.hparams["learning_rate"].number_value)
+    assert rates == [0.0005, 0.001]
+
+
+def test_without_tensorboardx_the_scalars_are_still_written(home, tmp_path, monkeypatch):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from tuiapp.cli.export import export_run
+    from tuiapp.engine import tensorboard
+
+    out = run_cli(home, "train", "scratch-mlp", "--epochs", "2", "--set", "units=16", "--json")
+    run_id = json_lines(out.stdout)[-1]["run"]
+    monkeypatch.setattr(tensorboard, "has_tensorboardx", lambda: False)
+    [folder] = export_run(run_id, "tensorboard", tmp_path)
+    acc = EventAccumulator(str(folder))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("epoch/val_accuracy")] == [1, 2] and not acc.Tags()["histograms"]

@@ -60,24 +60,12 @@ def export_run(ref: str, fmt: str, out: Path, store: RunStore | None = None, for
             writer.writerows(rows)
             write_text_atomic(path, text.getvalue())
         return paths
-    from tuiapp.engine.tensorboard import EventFileWriter
+    from tuiapp.engine.tensorboard import write_run
 
-    folder = _target(out / f"{record.id}-tensorboard", force)
-    writer = EventFileWriter(folder)
-    global_step = 0
-    for event in events:
-        if event["type"] == "batch":
-            global_step = (event["epoch"] - 1) * event["batches"] + event["batch"]
-            for key in ("loss", "accuracy"):
-                if event.get(key) is not None:
-                    writer.scalar(f"batch/{key}", event[key], global_step, event["t"])
-        elif event["type"] == "epoch":
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "samples_per_s"):
-                if event.get(key) is not None:
-                    writer.scalar(f"epoch/{key}", event[key], event["epoch"], event["t"])
-        elif event["type"] == "test":
-            for key, value in event.items():
-                if key.startswith("test_") and value is not None:
-                    writer.scalar(f"test/{key[5:]}", value, max(len(epochs), 1), event["t"])
-    writer.close()
-    return [writer.path]
+    folder, full = write_run(record, events, _target(out / f"{record.id}-tensorboard", force))
+    if not full:
+        import sys
+
+        print("note: scalars only; `pip install \"tuiapp[tensorboard]\"` adds hparams, weight histograms, "
+              "confusion and misclassified images, and text samples", file=sys.stderr)
+    return [folder]

@@ -156,7 +156,7 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the cases and the CPU time; start nothing.")] = False,
         detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
         all_columns: Annotated[bool, typer.Option("--all", help="show: every setting, not only those that vary.")] = False,
-        fmt: Annotated[str, typer.Option("--format", "-f", help="export: csv, md or json.")] = "md",
+        fmt: Annotated[str, typer.Option("--format", "-f", help="export: csv, md, json or tensorboard.")] = "md",
         out: Annotated[Path | None, typer.Option("--out", "-o", help="export: a file (default: stdout).")] = None,
         extend: Annotated[Path | None, typer.Option("--extend", help="resume: a spec that adds cases.")] = None,
     ) -> None:
@@ -178,6 +178,11 @@ def register(app: typer.Typer) -> None:
             elif target == "cancel":
                 sweep = engine.cancel(ref)
                 typer.echo(f"{sweep.id}: cancel requested")
+            elif fmt == "tensorboard":
+                if out is None:
+                    raise UserError("--format tensorboard writes a folder: pass --out DIR")
+                for path in engine.export_tensorboard(ref, out):
+                    typer.echo(str(path))
             else:
                 text = engine.export(ref, fmt)
                 if out:

@@ -10,6 +10,7 @@ import socket
 import struct
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _crc32c_table() -> list[int]:
@@ -85,3 +86,118 @@ class EventFileWriter:
     def close(self) -> None:
         """Flush and close the file."""
         self._file.close()
+
+
+def has_tensorboardx() -> bool:
+    """Whether the full writer (hparams, histograms, images, text) can be used: `pip install "tuiapp[tensorboard]"`."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorboardX") is not None
+
+
+def hparams_of(config: dict) -> dict:
+    """A run's settings as TensorBoard hparams (numbers, strings and booleans; lists written as text)."""
+    out = {"arch": config.get("arch"), "preset": config.get("preset") or "", "data": config.get("data") or ""}
+    for key, value in sorted(config.get("hp", {}).items()):
+        out[key] = ",".join(map(str, value)) if isinstance(value, list) else value
+    return {k: v for k, v in out.items() if isinstance(v, (int, float, str, bool))}
+
+
+def _confusion_image(matrix: list[list[int]]) -> Any:
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=float)
+    rows = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    return np.kron(rows, np.ones((12, 12)))  # HW in [0, 1], 12 pixels a cell
+
+
+def _grid_image(images: list) -> Any:
+    import numpy as np
+
+    tiles = [np.asarray(im, dtype=float) / 255.0 for im in images[:25]]
+    while len(tiles) % 5:
+        tiles.append(np.zeros((28, 28)))
+    rows = [np.hstack(tiles[i:i + 5]) for i in range(0, len(tiles), 5)]
+    return np.vstack(rows)
+
+
+def write_run(record: Any, events: list[dict], folder: Path) -> tuple[Path, bool]:
+    """A run's events as TensorBoard event files in `folder`: scalars always; with tensorboardX also its hparams
+    and final metrics (the HParams tab), weight histograms per epoch, confusion matrices and misclassified images
+    as images, and text samples. Returns the folder and whether the full writer was used."""
+    epochs = [e for e in events if e["type"] == "epoch"]
+    full = has_tensorboardx()
+    if full:
+        from tensorboardX import SummaryWriter
+        from tensorboardX.summary import hparams
+
+        writer: Any = SummaryWriter(str(folder), flush_secs=3600)
+
+        def scalar(tag: str, value: float, step: int, wall: float) -> None:
+            writer.add_scalar(tag, value, step, walltime=wall)
+    else:
+        plain = EventFileWriter(folder)
+        scalar = plain.scalar
+    for event in events:
+        kind = event["type"]
+        if kind == "batch":
+            step = (event["epoch"] - 1) * event["batches"] + event["batch"]
+            for key in ("loss", "accuracy"):
+                if event.get(key) is not None:
+                    scalar(f"batch/{key}", event[key], step, event["t"])
+        elif kind == "epoch":
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "samples_per_s"):
+                if event.get(key) is not None:
+                    scalar(f"epoch/{key}", event[key], event["epoch"], event["t"])
+        elif kind == "test":
+            for key, value in event.items():
+                if key.startswith("test_") and isinstance(value, (int, float)):
+                    scalar(f"test/{key[5:]}", value, max(len(epochs), 1), event["t"])
+        elif not full:
+            continue
+        elif kind == "weights":
+            for layer in event["layers"]:
+                hist = layer.get("hist")
+                if hist and layer.get("params"):
+                    n, mean, std = layer["params"], layer["mean"], layer["std"]
+                    writer.add_histogram_raw(f"weights/{layer['layer']}/{layer['weight']}", layer["min"], layer["max"],
+                                             n, mean * n, (std**2 + mean**2) * n, hist["edges"][1:], hist["counts"],
+                                             event["epoch"], walltime=event["t"])
+        elif kind == "confusion":
+            writer.add_image(f"confusion/{event['split']}", _confusion_image(event["matrix"]), event["epoch"],
+                             walltime=event["t"], dataformats="HW")
+        elif kind == "misclassified":
+            images = _misclassified_images(event)
+            if images:
+                writer.add_image("misclassified/test", _grid_image(images), max(len(epochs), 1),
+                                 walltime=event["t"], dataformats="HW")
+        elif kind == "text":
+            writer.add_text(f"samples/T={event.get('temperature')}", event["sample"], event.get("epoch") or 0,
+                            walltime=event["t"])
+    if not full:
+        plain.close()
+        return folder, False
+    metrics = {f"test/{k[5:]}": v for k, v in record.metrics.items() if k.startswith("test_") and
+               isinstance(v, (int, float))}
+    if record.metrics.get("best_val_accuracy") is not None:
+        metrics["best_val_accuracy"] = record.metrics["best_val_accuracy"]
+    exp, start, end = hparams(hparams_of(record.config), metrics)
+    file_writer = writer._get_file_writer()
+    for summary in (exp, start, end):
+        file_writer.add_summary(summary)
+    for tag, value in metrics.items():
+        if tag == "best_val_accuracy":
+            writer.add_scalar(tag, value, max(len(epochs), 1))
+    writer.close()
+    return folder, True
+
+
+def _misclassified_images(event: dict) -> list:
+    try:
+        from tuiapp.data import load_images
+        from tuiapp.data.sources import Source
+
+        data = load_images(Source(**event["source"]))
+        return [data.x_test[item["index"]] for item in event["items"]]
+    except Exception:  # the data moved: the export goes on without the picture
+        return []

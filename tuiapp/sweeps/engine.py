@@ -268,6 +268,24 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def export_tensorboard(ref: str, out: Path, store: RunStore | None = None) -> list[Path]:
+    """One TensorBoard run folder per case, each with its hparams and final metrics (for the HParams tab)."""
+    from tuiapp.engine.events import read_events
+    from tuiapp.engine.tensorboard import write_run
+
+    store = store or RunStore()
+    sweep, _, rows = results(ref, store)
+    folder = out / f"{sweep.id}-tensorboard"
+    if folder.exists() or folder.is_symlink():
+        raise UserError(f"{folder} exists; export to another --out folder")
+    paths = []
+    for row in rows:
+        if row.run is not None:
+            path, _ = write_run(row.run, read_events(row.run.dir)[0], folder / f"case-{row.case.index}-{row.run.id}")
+            paths.append(path)
+    return paths
+
+
 def export(ref: str, fmt: str, store: RunStore | None = None) -> str:
     """The results table as CSV, Markdown or JSON text."""
     sweep, spec, rows = results(ref, store)
