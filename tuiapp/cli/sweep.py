@@ -79,13 +79,14 @@ def follow_sweep(ref: str) -> int:
     return 0 if sweeps.get(sweep.id).status == "finished" else 1
 
 
-def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, options: dict | None = None) -> None:
+def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, options: dict | None = None,
+           backend: str = "local") -> None:
     from tuiapp.sweeps import engine
 
     if dry_run:
         dry(spec, parallel)
         return
-    sweep = engine.start(spec, parallel=parallel, name=name, options=options)
+    sweep = engine.start(spec, parallel=parallel, name=name, options=options, backend=backend)
     typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
                f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
     if not detach:
@@ -159,6 +160,11 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help="export: csv, md, json or tensorboard.")] = "md",
         out: Annotated[Path | None, typer.Option("--out", "-o", help="export: a file (default: stdout).")] = None,
         extend: Annotated[Path | None, typer.Option("--extend", help="resume: a spec that adds cases.")] = None,
+        backend: Annotated[str, typer.Option("--backend", help="local (processes here) or ray.")] = "local",
+        address: Annotated[str, typer.Option("--address", help="ray: auto, HOST:PORT, or local (a Ray started "
+                                                                "for the sweep).")] = "local",
+        cpus_per_run: Annotated[float | None, typer.Option("--cpus-per-run", help="ray: num_cpus of each run.")] = None,
+        gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", help="ray: num_gpus of each run.")] = 0,
     ) -> None:
         """Many runs from one spec: `tuiapp sweep mlp --grid "dropout=0.2|0.45"`, `tuiapp sweep spec.toml`,
         `tuiapp sweep show|resume|cancel|export ID`."""
@@ -201,7 +207,9 @@ def register(app: typer.Typer) -> None:
             if not grid and not set_:
                 raise UserError(f"`tuiapp sweep {target}` needs --grid key=a|b (or a spec.toml file)")
             spec = SweepSpec.from_flags(target, preset, grid or [], set_ or [], repeat, random_n, seed, name)
-        _start(spec, parallel, name, detach, dry_run)
+        options = {"address": address, "gpus_per_run": gpus_per_run,
+                   **({"cpus_per_run": cpus_per_run} if cpus_per_run else {})} if backend == "ray" else {}
+        _start(spec, parallel, name, detach, dry_run, options, backend)
 
     @app.command("sweeps")
     def sweeps_cmd() -> None:

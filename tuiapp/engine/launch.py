@@ -40,6 +40,7 @@ class Handle:
     backend: str
     host: str
     pid: int | None
+    task: str | None = None  # a cluster backend's task id
 
 
 class LaunchBackend(Protocol):

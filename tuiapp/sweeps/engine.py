@@ -25,6 +25,7 @@ from tuiapp.sweeps.spec import Case, SweepSpec
 BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from tuiapp.sweeps.engine import coordinate; "
         "coordinate(sys.argv[1:])")
 POLL_S = 0.5
+CANCEL_WAIT_S = 60.0
 CONTINUE = ("interrupted", "failed", "cancelled")  # what `sweep resume` continues
 SETTLED = ("finished", "diverged")
 VERDICT_POINTS = 0.5
@@ -72,17 +73,26 @@ def check(cases: list[Case]) -> None:
             launch.preflight(c)
 
 
+BACKENDS = ("local", "ray")
+
+
 def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None = None, name: str = "",
-          options: dict[str, Any] | None = None) -> SweepRecord:
+          options: dict[str, Any] | None = None, backend: str = "local") -> SweepRecord:
     """Validate every case, record the sweep, start its coordinator."""
+    import importlib.util
+
     store = store or RunStore()
+    if backend not in BACKENDS:
+        raise UserError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    if backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise UserError("--backend ray: ray is not installed here; `pip install \"tuiapp[ray]\"`")
     cases = spec.expand()
     check(cases)
     parallel = parallel or default_parallel()
     if parallel < 1:
         raise UserError(f"--parallel {parallel}: give at least 1")
     sweeps = SweepStore(store)
-    sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), "local",
+    sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), backend,
                           {"cases": len(cases), **(options or {})})
     spawn_coordinator(sweep, store)
     return sweeps.get(sweep.id)
@@ -149,32 +159,58 @@ def coordinate(argv: list[str]) -> None:
     sweeps.update(sweep_id, status="running", pid=os.getpid(), host=this_host(), started=time.time(),
                   heartbeat=time.time(), ended=None, error=None)
     retried: set[str] = set()
+    handles: dict[str, launch.Handle] = {}  # run id -> where this coordinator started it
     status, error = "finished", None
+    backend: Any = launch.LOCAL
     try:
+        if sweep.backend == "ray":
+            from tuiapp.sweeps.ray_backend import from_options
+
+            backend = from_options(sweep.options, sweep.parallel, sweep.threads)
+            signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))  # ray.init installs its own
         while True:
             runs = {r.case_key: r for r in sweeps.runs(sweep_id)}
-            active = [r for r in runs.values() if r.status in ACTIVE]
+            for run in runs.values():  # a worker on another node writes only its folder: fold it in
+                if run.id in handles and run.host not in (None, this_host()):
+                    runs[run.case_key] = store.fold(run.id)
+            active = [r for r in runs.values() if r.status in ACTIVE or
+                      (r.id in handles and backend.alive(handles[r.id]))]
             if stop["asked"]:
                 for run in active:
-                    launch.cancel(run.id, store)
+                    if run.id in handles:
+                        backend.cancel(handles[run.id])
+                    else:
+                        launch.cancel(run.id, store)
+                deadline = time.time() + CANCEL_WAIT_S  # the runs stop at their batch and record it
+                while time.time() < deadline and any(
+                        r.status in ACTIVE or (r.id in handles and backend.alive(handles[r.id]))
+                        for r in sweeps.runs(sweep_id)):
+                    time.sleep(POLL_S)
                 status = "cancelled"
                 break
             todo = [c for c in cases if c.key not in runs or (runs[c.key].status in CONTINUE
                                                                and c.key not in retried)]
             if not todo and not active:
                 break
+            active_keys = {r.case_key for r in active}
+            todo = [c for c in todo if c.key not in active_keys]
             for case in todo[: max(0, sweep.parallel - len(active))]:
                 run = runs.get(case.key)
                 if run is None:
                     try:
-                        launch.start(case.config, store, tag={"sweep": sweep_id, "case_key": case.key,
-                                                              "case_index": case.index},
-                                     threads=sweep.threads, checked=True)
+                        record = launch.start(case.config, store, backend, tag={
+                            "sweep": sweep_id, "case_key": case.key, "case_index": case.index},
+                            threads=sweep.threads, checked=True)
                     except DuplicateCase:
-                        pass  # another coordinator got there first: the case is one run
+                        continue  # another coordinator got there first: the case is one run
                 else:
                     retried.add(case.key)  # once per coordinator: a run that fails again is reported, not looped
-                    launch.resume(run.id, store, threads=sweep.threads)
+                    record = launch.resume(run.id, store, backend=backend, threads=sweep.threads)
+                if backend is not launch.LOCAL:
+                    handles[record.id] = backend.last
+            for run in active:  # a task waiting for its cluster's resources is alive, not stale
+                if run.id in handles and run.status == "queued":
+                    store.update(run.id, heartbeat=time.time())
             sweeps.update(sweep_id, heartbeat=time.time())
             time.sleep(POLL_S)
         left = [r for r in sweeps.runs(sweep_id) if r.status in CONTINUE]
@@ -183,6 +219,8 @@ def coordinate(argv: list[str]) -> None:
                                       f"`tuiapp sweep resume {sweep_id}` continues them"
     except Exception as exc:  # the sweep must end with an honest status
         status, error = "failed", f"{type(exc).__name__}: {exc}"
+    if backend is not launch.LOCAL:
+        backend.shutdown()
     sweeps.update(sweep_id, status=status, error=error, ended=time.time(), heartbeat=time.time())
 
 
