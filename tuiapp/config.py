@@ -15,19 +15,11 @@ from typing import Any
 import models
 from models.spec import ParamError
 from tuiapp.data import DATASETS
-from tuiapp.errors import UserError
+from tuiapp.errors import ConfigError, UserError
 
 DEVICES = ("cpu", "gpu", "auto")
 BACKENDS = ("tensorflow", "jax", "torch")
 SOURCES = ("auto", "full", "sample")
-
-
-class ConfigError(UserError):
-    """One or more fields of a RunConfig are invalid; `problems` lists them one per field."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 @dataclass

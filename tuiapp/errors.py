@@ -7,3 +7,11 @@ class UserError(Exception):
 
 class DataError(UserError):
     """A data file that is missing, truncated or corrupt, or a data set that cannot be found."""
+
+
+class ConfigError(UserError):
+    """One or more fields of a RunConfig are invalid; `problems` lists them one per field."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))

@@ -63,7 +63,7 @@ def fail(message: str) -> None:
 
 def main() -> None:
     """Console-script entry point: user errors become one line and exit code 2, never a traceback."""
-    from tuiapp.config import ConfigError
+    from tuiapp.errors import ConfigError
 
     try:
         code = app(standalone_mode=False)  # click returns typer.Exit's code here rather than raising

@@ -41,8 +41,7 @@ def register(app: typer.Typer) -> None:
         from rich.text import Text
 
         from tuiapp.cli.console import console, table_width
-        from tuiapp.views.printable import one_line
-        from tuiapp.views.render import fmt_duration
+        from tuiapp.views.printable import fmt_duration, one_line
         from tuiapp.views.table import Column, fit_table
 
         colours = {"finished": "green", "running": "cyan", "queued": "cyan", "cancelled": "yellow",

@@ -23,7 +23,7 @@ def print_table(ref: str, all_columns: bool = False) -> None:
     from tuiapp.cli.console import console, table_width
     from tuiapp.engine.store import RunStore
     from tuiapp.sweeps.engine import results, table_rows
-    from tuiapp.views.render import fmt_duration
+    from tuiapp.views.printable import fmt_duration
     from tuiapp.views.table import Column, fit_table
 
     store = RunStore()
@@ -98,7 +98,7 @@ def dry(spec, parallel: int | None) -> None:
     from tuiapp.cli.console import console, table_width
     from tuiapp.sweeps import engine
     from tuiapp.sweeps.spec import describe
-    from tuiapp.views.render import fmt_duration
+    from tuiapp.views.printable import fmt_duration
     from tuiapp.views.table import Column, fit_table
 
     cases = spec.expand()

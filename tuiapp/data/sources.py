@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
+from tuiapp.data import IMAGE_SETS
 from tuiapp.errors import DataError
 
-IMAGE_SETS = ("mnist", "fashion-mnist")
 FILES = {
     "x_train": "train-images-idx3-ubyte",
     "y_train": "train-labels-idx1-ubyte",

@@ -11,7 +11,7 @@ from typing import Any
 from tuiapp.engine.events import Event, EventTail
 from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
 from tuiapp.errors import UserError
-from tuiapp.views.render import fmt_duration
+from tuiapp.views.printable import fmt_duration
 from tuiapp.views.state import RunState
 
 RECORD_REFRESH_S = 1.0

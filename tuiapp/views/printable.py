@@ -1,4 +1,4 @@
-"""Stored text made safe to print: control characters (terminal escape sequences) shown escaped."""
+"""Text for people, NumPy-free: stored text with control characters escaped, and durations."""
 
 from __future__ import annotations
 
@@ -15,3 +15,13 @@ def printable(text: object) -> str:
 def one_line(text: object) -> str:
     """`printable`, with newlines and tabs escaped too (for table cells and one-line messages)."""
     return printable(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
+def fmt_duration(seconds: float | None, digits: int = 1) -> str:
+    """12.3s, 4m05s or 2h10m ('-' when unknown)."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.{digits}f}s"
+    minutes, sec = divmod(int(seconds), 60)
+    return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"

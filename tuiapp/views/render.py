@@ -11,22 +11,14 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from tuiapp.views.printable import fmt_duration  # noqa: F401  (re-exported: the views use it from here)
+
 SHADES = " .:-=+*#%@"
 
 
 def no_color() -> bool:
     """Whether the user asked for no colour (https://no-color.org)."""
     return bool(os.environ.get("NO_COLOR"))
-
-
-def fmt_duration(seconds: float | None, digits: int = 1) -> str:
-    """12.3s, 4m05s or 2h10m ('-' when unknown)."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.{digits}f}s"
-    minutes, sec = divmod(int(seconds), 60)
-    return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "") -> Table:

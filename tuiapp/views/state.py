@@ -27,6 +27,13 @@ class RunState:
     last_event: float = 0.0
 
     @classmethod
+    def from_run(cls, run_dir: Any) -> RunState:
+        """Fold everything a run's folder has recorded so far."""
+        from tuiapp.engine.events import read_events
+
+        return cls.from_events(read_events(run_dir)[0])
+
+    @classmethod
     def from_events(cls, events: list[dict[str, Any]]) -> RunState:
         """Fold a whole event list."""
         state = cls()

@@ -11,7 +11,6 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from tuiapp.engine.events import read_events
 from tuiapp.views import render
 from tuiapp.views.state import RunState
 
@@ -24,7 +23,7 @@ class CompareScreen(Screen[None]):
     def __init__(self, run_ids: list[str], store: Any):
         super().__init__()
         self.records = [store.get(r) for r in run_ids]
-        self.states = {r.id: RunState.from_events(read_events(r.dir / "events.jsonl")[0]) for r in self.records}
+        self.states = {r.id: RunState.from_run(r.dir) for r in self.records}
         self.metric = "accuracy"
 
     def compose(self) -> ComposeResult:

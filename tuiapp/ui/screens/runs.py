@@ -13,7 +13,7 @@ from tuiapp.engine.store import ACTIVE, RunRecord
 from tuiapp.ui.screens.modals import ConfirmModal
 from tuiapp.ui.widgets.field import FieldInput
 from tuiapp.views.follow import describe
-from tuiapp.views.render import fmt_duration
+from tuiapp.views.printable import fmt_duration
 
 COLUMNS = ("mark", "id", "status", "arch", "preset", "best val acc", "test acc", "duration", "started",
            "key hyperparameters")
