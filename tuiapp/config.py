@@ -18,7 +18,7 @@ from tuiapp.data import DATASETS
 from tuiapp.errors import ConfigError, UserError
 
 DEVICES = ("cpu", "gpu", "auto")
-BACKENDS = ("tensorflow", "jax", "torch")
+BACKENDS = ("tensorflow", "jax", "torch", "auto")
 SOURCES = ("auto", "full", "sample")
 
 
@@ -34,7 +34,7 @@ class RunConfig:
     data_dir: str | None = None
     text: str | None = None
     device: str = "cpu"
-    backend: str = "tensorflow"
+    backend: str = "auto"  # resolved when the run starts (tuiapp.engine.backends): a run records the one it used
     name: str = ""
 
     # -- construction -----------------------------------------------------------------

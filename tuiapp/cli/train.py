@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str | None, typer.Option("--source", help="auto, full or sample.")] = None,
         text: Annotated[str | None, typer.Option("--text", help="UTF-8 text file for text models.")] = None,
         device: Annotated[str | None, typer.Option("--device", help="cpu, gpu or auto.")] = None,
-        backend: Annotated[str | None, typer.Option("--backend", help="Keras backend: tensorflow, jax, torch.")] = None,
+        backend: Annotated[str | None, typer.Option("--backend", help="Keras backend: auto (the fastest measured "
+                                                                  "for the network), tensorflow, jax, torch.")] = None,
         name: Annotated[str | None, typer.Option("--name", help="A name for the run.")] = None,
         detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line; the last holds the final metrics.")] = False,

@@ -39,6 +39,12 @@ def register(app: typer.Typer) -> None:
             if dropped:
                 out.print(f"[dim](help left out at {out.width} columns: `tuiapp models {a.id} --json` has it)[/]")
             out.print(f"data sets: {', '.join(a.datasets)}; input: {a.input_kind}; engine: {a.engine}")
+            if a.engine != "numpy":
+                from tuiapp.engine.backends import FASTEST, MEASURED, choose
+
+                chosen, why = choose(a.id)
+                out.print(f"backend auto: {chosen} ({why}); fastest measured: CPU {FASTEST['cpu'].get(a.id, '-')}, "
+                          f"GPU {FASTEST['gpu'].get(a.id, '-')} [dim]({MEASURED})[/]")
             for preset in a.presets:
                 out.print(f"preset {preset.name}: {preset.title}")
             return

@@ -20,6 +20,7 @@ from tuiapp.engine.keras_utils import (
     has_gpu,
     layer_weights,
     model_rows,
+    saver,
     steps_per_execution,
 )
 from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
@@ -142,7 +143,7 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
     spe = steps_per_execution(steps)
     model.compile(optimizer=model.optimizer if restore else optimizer(hp), loss=hp["loss"],
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")], steps_per_execution=spe)
-    ctx.attach(model.save, ".keras")
+    ctx.attach(saver(model), ".keras")
     ctx.model_ready(model_rows(model), model.count_params(), device_name(), keras.backend.backend(), spe)
     evaluator = Evaluator(ctx, model, prepared, hp["loss"])
     if ctx.epochs_left:

@@ -63,3 +63,17 @@ def configure_backend(seed: int) -> None:
         if os.environ.get("TUIAPP_THREADS"):  # a sweep's share of the cores
             tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TUIAPP_THREADS"]))
             tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def synced(model: Any) -> Any:
+    """The model with its variables up to date: inside `fit`, the JAX backend keeps the state apart until a
+    callback asks for it (saving or sampling in the middle of an epoch must ask)."""
+    sync = getattr(model, "jax_state_sync", None)
+    if callable(sync):
+        sync()
+    return model
+
+
+def saver(model: Any) -> Any:
+    """The save function a trainer attaches to its run context."""
+    return lambda path: synced(model).save(path)

@@ -17,7 +17,7 @@ from tuiapp.data.text import load_corpus, read_vocab
 from tuiapp.engine.context import RunContext
 from tuiapp.engine.files import save_atomic, write_json_atomic
 from tuiapp.engine.keras_trainer import contract_callback
-from tuiapp.engine.keras_utils import configure_backend, model_rows
+from tuiapp.engine.keras_utils import configure_backend, model_rows, saver, synced
 from tuiapp.errors import UserError
 
 TEMPERATURES = (0.5, 1.0)
@@ -81,7 +81,7 @@ class TextEpochs:
     def sample_every(self, iteration: int, epoch: int) -> None:
         every = self.hp["sample_every"]
         if every and iteration % every == 0:
-            text = "".join(sampler_of(self.model, self.vocab, self.hp).generate(
+            text = "".join(sampler_of(synced(self.model), self.vocab, self.hp).generate(
                 self.seed_text, self.hp["sample_length"], 1.0, rng=self.rng))
             self.ctx.emit("text", epoch=epoch, step=iteration, temperature=1.0, seed=self.seed_text, sample=text)
 
@@ -119,7 +119,7 @@ def train(ctx: RunContext) -> None:
         model = config.architecture.build(hp, {"vocab_size": len(corpus.vocab)})
         model.compile(optimizer=optimizer(hp), loss="sparse_categorical_crossentropy",
                       metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-    ctx.attach(model.save, ".keras")
+    ctx.attach(saver(model), ".keras")
     ctx.model_ready(model_rows(model), model.count_params(), "cpu", keras.backend.backend())
     steps = math.ceil(len(x) / hp["batch_size"])
     epochs = TextEpochs(ctx, model, corpus.vocab, xv, yv, steps, (corpus.text[len(train_ids):] or corpus.text)[:SEED_CHARS])

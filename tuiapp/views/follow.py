@@ -69,7 +69,8 @@ class RunFollower:
             parts.append(f"ETA {fmt_duration(eta, digits=0)}")
         if s.epochs and s.epochs[-1].get("samples_per_s"):
             parts.append(f"{s.epochs[-1]['samples_per_s']:,.0f} samples/s")
-        parts.append(r.device or s.model.get("device") or "-")
+        backend = s.model.get("backend") or r.config.get("backend")
+        parts.append((r.device or s.model.get("device") or "-") + (f" {backend}" if backend else ""))
         source = s.data.get("describe") or r.data_source
         if source:
             parts.append(source.split(" (")[0])

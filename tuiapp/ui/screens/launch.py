@@ -36,7 +36,7 @@ class LaunchScreen(Screen[None]):
         self.data = config.data if config else ""
         self.device = config.device if config else "cpu"
         self.text_path = config.text if config else None
-        self.backend = config.backend if config else "tensorflow"
+        self.backend = config.backend if config else "auto"
         self.alternatives: dict[str, list[str]] = {}
         self.config: RunConfig | None = None
 
@@ -82,7 +82,8 @@ class LaunchScreen(Screen[None]):
     def _backends() -> list[str]:
         from tuiapp.engine.launch import installed_backends
 
-        return installed_backends() or ["tensorflow"]
+        found = installed_backends() or ["tensorflow"]
+        return ["auto", *found] if len(found) > 1 else found
 
     @staticmethod
     def _gpu() -> bool:
