@@ -132,7 +132,8 @@ def test_eta_is_honest_against_a_real_run(home):
     """The ETA shown after the second epoch is within 25% (or 1 s) of the time the run really took to end."""
     from tuiapp.views.follow import RunFollower
 
-    out = run_cli(home, "train", "mlp", "--set", "validation_split=0.1", "--epochs", "12", "--detach", "--json")
+    out = run_cli(home, "train", "mlp", "--set", "validation_split=0.1", "--epochs", "12", "--backend", "tensorflow",
+                  "--detach", "--json")
     run_id = json_lines(out.stdout)[0]["run"]
     follower = RunFollower(RunStore(), run_id)
     estimate = None

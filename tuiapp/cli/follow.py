@@ -111,6 +111,10 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
         if progress:
             progress.stop()
     final = store.get_current(record.id)
+    deadline = time.time() + 10.0  # the worker writes its last event first, then the index: let it catch up
+    while final.status in ACTIVE and time.time() < deadline:
+        time.sleep(0.05)
+        final = store.get_current(record.id)
     if as_json:
         sys.stdout.write(json.dumps({"run": record.id, "type": "result", "status": final.status,
                                      "reason": final.error, "metrics": final.metrics,

@@ -128,18 +128,22 @@ def installed_backends() -> list[str]:
 
 
 def resolve_backend(config: RunConfig) -> RunConfig:
-    """`auto` becomes the backend measured fastest for the architecture (the run records which)."""
-    if config.backend == "auto":
-        from tuiapp.engine.backends import choose
+    """The config with `auto` replaced by the backend measured fastest for the architecture (a copy)."""
+    if config.backend != "auto":
+        return config
+    import copy
 
-        device = "gpu" if config.device == "gpu" or (config.device == "auto" and gpu_available()) else "cpu"
-        config.backend, _ = choose(config.arch, device)
-    return config
+    from tuiapp.engine.backends import choose
+
+    device = "gpu" if config.device == "gpu" or (config.device == "auto" and gpu_available()) else "cpu"
+    resolved = copy.deepcopy(config)
+    resolved.backend, _ = choose(config.arch, device)
+    return resolved
 
 
 def preflight(config: RunConfig) -> None:
     """Everything that can be checked before a run exists: device, backend, data files. A UserError if not."""
-    resolve_backend(config)
+    config = resolve_backend(config)
     if config.device == "gpu" and not gpu_available():
         raise UserError("--device gpu: no GPU found on this machine; use --device cpu or --device auto")
     if config.architecture.engine != "numpy" and importlib.util.find_spec(BACKEND_MODULES[config.backend]) is None:
@@ -175,7 +179,7 @@ def start(config: RunConfig, store: RunStore | None = None, backend: LaunchBacke
     store = store or RunStore()
     if not checked:
         preflight(config)
-    resolve_backend(config)
+    config = resolve_backend(config)
     record = store.create(config.to_dict(), name=config.name, **(tag or {}))  # type: ignore[arg-type]
     _spawn(record, store, backend, resume=False, env=thread_env(threads))
     return store.get(record.id)

@@ -42,13 +42,13 @@ class Case:
     config: RunConfig
     book: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    key: str = ""  # stable identity: the normalised config as expanded (name aside) and the repeat index
 
-    @property
-    def key(self) -> str:
-        """Stable identity: the normalised config (name aside) and the repeat index."""
-        body = {k: v for k, v in self.config.to_dict().items() if k != "name"}
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
-        return f"{digest}-{self.repeat}"
+    def __post_init__(self) -> None:
+        if not self.key:
+            body = {k: v for k, v in self.config.to_dict().items() if k != "name"}
+            digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+            self.key = f"{digest}-{self.repeat}"
 
 
 @dataclass
