@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from textual.app import ComposeResult
@@ -101,7 +102,8 @@ class LaunchScreen(Screen[None]):
             for a in archs:
                 count = RunConfig.create(a.id).summary()
                 total = sum(r[2] for r in count)
-                options.append(Option(f"{a.id}  [dim]{total:,}[/]\n  [dim]{a.description[:40]}[/]", id=a.id))
+                short = textwrap.shorten(a.description, 40, placeholder="…")  # whole words only
+                options.append(Option(f"{a.id}  [dim]{total:,}[/]\n  [dim]{short}[/]", id=a.id))
         return options
 
     def on_mount(self) -> None:
