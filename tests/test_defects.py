@@ -228,9 +228,12 @@ def test_corrupt_data_is_refused_before_a_run_exists(home, tmp_path, case):
     no_runs(home)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is not None, reason="jax is installed here")
+MISSING = next((b for b in ("jax", "torch") if importlib.util.find_spec(b) is None), None)
+
+
+@pytest.mark.skipif(MISSING is None, reason="both jax and torch are installed here: no backend is missing")
 def test_missing_backend_is_refused_before_a_run_exists(home):
-    one_clear_line(run_cli(home, "train", "mlp", "--backend", "jax"), "--backend jax: jax is not installed")
+    one_clear_line(run_cli(home, "train", "mlp", "--backend", MISSING), f"--backend {MISSING}: {MISSING} is not installed")
     no_runs(home)
 
 
