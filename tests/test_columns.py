@@ -96,29 +96,28 @@ async def test_tui_at_80x24_and_60x18_shows_whole_ids_statuses_and_numbers(home)
 
 
 async def check_tui_size(ids: list[str], size: tuple[int, int]) -> None:
-    if True:
-        app = make_app(start="runs")
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause(0.5)
-            assert isinstance(app.screen, RunsScreen)
-            table = app.screen.query_one("#runs", DataTable)
-            await until(pilot, lambda: table.row_count == 3, 10)
-            assert sum(c.get_render_width(table) for c in table.columns.values()) <= size[0]
-            names = [str(c.label) for c in table.columns.values()]
-            assert {"id", "status"} <= set(names)
-            cells = [str(table.get_row_at(i)[names.index("id")]) for i in range(3)]
-            assert sorted(cells) == sorted(ids)
-            app.open_run(ids[0])
-            await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state.weights, 10)
-            screen = app.screen
-            status = text_of(screen.query_one("#status-line", Static))
-            assert ids[0] in status and "FINISHED" in status and "epoch 2/2" in status
-            screen.query_one("#tabs").active = "tab-weights"
-            await pilot.pause(0.6)
-            weights = screen.query_one("#weights", DataTable)
-            assert weights.row_count >= 2
-            assert sum(c.get_render_width(weights) for c in weights.columns.values()) <= size[0]
-            labels = [str(c.label) for c in weights.columns.values()]
-            assert {"layer", "weight", "mean", "std"} <= set(labels)
-            mean = str(weights.get_row_at(0)[labels.index("mean")])
-            assert re.fullmatch(r"[+-]\d\.\d{4}", mean), mean
+    app = make_app(start="runs")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, RunsScreen)
+        table = app.screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: table.row_count == 3, 10)
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= size[0]
+        names = [str(c.label) for c in table.columns.values()]
+        assert {"id", "status"} <= set(names)
+        cells = [str(table.get_row_at(i)[names.index("id")]) for i in range(3)]
+        assert sorted(cells) == sorted(ids)
+        app.open_run(ids[0])
+        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state.weights, 10)
+        screen = app.screen
+        status = text_of(screen.query_one("#status-line", Static))
+        assert ids[0] in status and "FINISHED" in status and "epoch 2/2" in status
+        screen.query_one("#tabs").active = "tab-weights"
+        await pilot.pause(0.6)
+        weights = screen.query_one("#weights", DataTable)
+        assert weights.row_count >= 2
+        assert sum(c.get_render_width(weights) for c in weights.columns.values()) <= size[0]
+        labels = [str(c.label) for c in weights.columns.values()]
+        assert {"layer", "weight", "mean", "std"} <= set(labels)
+        mean = str(weights.get_row_at(0)[labels.index("mean")])
+        assert re.fullmatch(r"[+-]\d\.\d{4}", mean), mean
