@@ -8,7 +8,6 @@ same worker, with the index off where the run's host cannot reach it.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -24,7 +23,6 @@ from tuiapp.engine.store import ACTIVE, RunRecord, RunStore, pid_is_worker, this
 from tuiapp.errors import UserError
 
 RESUMABLE = ("cancelled", "interrupted", "failed", "diverged")
-BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # The worker runs with isolated imports (-I: no script folder, no working folder, no PYTHON*
 # variables on sys.path) and imports this very copy of the package by its explicit path, so
@@ -146,9 +144,11 @@ def preflight(config: RunConfig) -> None:
     config = resolve_backend(config)
     if config.device == "gpu" and not gpu_available():
         raise UserError("--device gpu: no GPU found on this machine; use --device cpu or --device auto")
-    if config.architecture.engine != "numpy" and importlib.util.find_spec(BACKEND_MODULES[config.backend]) is None:
+    from tuiapp.engine.backends import MODULES
+
+    if config.architecture.engine != "numpy" and config.backend not in installed_backends():
         installed = ", ".join(installed_backends()) or "none"
-        raise UserError(f"--backend {config.backend}: {BACKEND_MODULES[config.backend]} is not installed here "
+        raise UserError(f"--backend {config.backend}: {MODULES[config.backend]} is not installed here "
                         f"(installed: {installed}); `pip install {config.backend}` or pick an installed one")
     if config.data in ("mnist", "fashion-mnist"):
         from tuiapp.data import check_source, resolve

@@ -140,6 +140,11 @@ class RunRecord:
 
 def pid_is_worker(pid: int | None) -> bool:
     """Whether `pid` is a live (not zombie) tuiapp worker process on this machine."""
+    return pid_runs(pid, b"tuiapp.engine.worker")
+
+
+def pid_runs(pid: int | None, marker: bytes) -> bool:
+    """Whether `pid` is a live (not zombie) process on this machine whose command line holds `marker`."""
     if not pid:
         return False
     try:
@@ -156,7 +161,7 @@ def pid_is_worker(pid: int | None) -> bool:
             stat = (proc / "stat").read_text()
             if stat[stat.rfind(")") + 2:].startswith(("Z", "X")):
                 return False
-            return b"tuiapp.engine.worker" in (proc / "cmdline").read_bytes()
+            return marker in (proc / "cmdline").read_bytes()
         except OSError:
             return False
     return True

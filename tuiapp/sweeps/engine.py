@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from tuiapp.engine import launch
-from tuiapp.engine.store import ACTIVE, DuplicateCase, RunRecord, RunStore, SweepRecord, SweepStore, this_host
+from tuiapp.engine.store import (
+    ACTIVE,
+    DuplicateCase,
+    RunRecord,
+    RunStore,
+    SweepRecord,
+    SweepStore,
+    pid_runs,
+    this_host,
+)
 from tuiapp.errors import UserError
 from tuiapp.sweeps.spec import Case, SweepSpec
 
@@ -43,16 +52,7 @@ def threads_for(parallel: int) -> int:
 
 def pid_is_coordinator(pid: int | None) -> bool:
     """Whether `pid` is a live coordinator process on this machine."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat[stat.rfind(")") + 2:].startswith(("Z", "X")):
-            return False
-        return b"tuiapp.sweeps.engine" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ProcessLookupError):
-        return False
+    return pid_runs(pid, b"tuiapp.sweeps.engine")
 
 
 def coordinator_alive(sweep: SweepRecord) -> bool:
