@@ -84,5 +84,5 @@ def build(hp: dict[str, Any], data: dict[str, Any]) -> Any:
         stack.append(one_hot_layer()(vocab, name="one_hot"))
     for i, units in enumerate(hp["units"]):
         stack.append(kind(units, activation=hp["activation"], return_sequences=True, name=f"rnn_{i}"))
-    stack.append(layers.Dense(vocab, activation="softmax", name="output"))
+    stack.append(layers.Dense(vocab, activation="softmax", name="output", dtype="float32"))
     return keras.Sequential(stack, name="char_lstm")

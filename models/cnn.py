@@ -82,5 +82,5 @@ def build(hp: dict[str, Any], data: dict[str, Any]) -> Any:
         stack.append(
             layers.Dense(units, activation=hp["activation"], kernel_regularizer=regularizer(hp), name=f"dense_{i}")
         )
-    stack.append(layers.Dense(data["n_classes"], activation="softmax", name="output"))
+    stack.append(layers.Dense(data["n_classes"], activation="softmax", name="output", dtype="float32"))
     return keras.Sequential(stack, name="cnn")

@@ -51,6 +51,7 @@ def build(hp: dict[str, Any], data: dict[str, Any]) -> Any:
             activation=hp.get("output_activation", "softmax"),
             kernel_regularizer=regularizer(hp),
             name="output",
+            dtype="float32",  # the probabilities stay float32 under a bfloat16 compute policy
         )
     )
     return keras.Sequential(stack, name="mlp")

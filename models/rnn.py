@@ -65,5 +65,5 @@ def build(hp: dict[str, Any], data: dict[str, Any]) -> Any:
         if hp["bidirectional"]:
             layer = layers.Bidirectional(layer, name=f"bi_rnn_{i}")
         stack.append(layer)
-    stack.append(layers.Dense(data["n_classes"], activation="softmax", name="output"))
+    stack.append(layers.Dense(data["n_classes"], activation="softmax", name="output", dtype="float32"))
     return keras.Sequential(stack, name="rnn")

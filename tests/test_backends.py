@@ -74,3 +74,36 @@ def test_jax_text_model_and_its_sampler(home):
     text = run_cli(home, "generate", run_id, "--length", "30", "--random-seed", "1")
     assert text.returncode == 0 and len(text.stdout.strip()) >= 30
     assert text.stdout == run_cli(home, "generate", run_id, "--length", "30", "--random-seed", "1").stdout
+
+
+def test_precision_auto_is_bfloat16_only_where_measured_faster():
+    from tuiapp.engine.backends import choose_precision, cpu_has_bf16
+
+    assert choose_precision("cnn", "tensorflow", "cpu", bf16=True)[0] == "bfloat16"
+    assert choose_precision("cnn", "tensorflow", "cpu", bf16=False)[0] == "float32"
+    assert choose_precision("cnn", "jax", "cpu", bf16=True)[0] == "float32"
+    assert choose_precision("mlp", "tensorflow", "cpu", bf16=True)[0] == "float32"
+    assert cpu_has_bf16("processor: 0\nflags\t\t: fpu sse avx512f avx512_bf16\n")
+    assert not cpu_has_bf16("flags\t\t: fpu sse avx2 avx512f\n")
+
+
+def test_precision_is_recorded_shown_and_refused_when_wrong(home):
+    from tuiapp.engine.backends import cpu_has_bf16
+
+    run = run_cli(home, "train", "cnn", "--epochs", "1", "--precision", "bfloat16", "--backend", "tensorflow",
+                  "--set", "filters=8,8", "--json")
+    assert run.returncode == 0, run.stdout[-2000:]
+    lines = json_lines(run.stdout)
+    assert next(e for e in lines if e.get("type") == "model")["precision"] == "bfloat16"
+    assert lines[-1]["metrics"]["test_accuracy"] > 0.5  # it learns: float32 softmax over bfloat16 maths
+    run_id = lines[-1]["run"]
+    assert RunStore().get(run_id).config["precision"] == "bfloat16"
+    assert "tensorflow, bfloat16" in run_cli(home, "show", run_id, COLUMNS="100").stdout
+    auto = run_cli(home, "train", "cnn", "--epochs", "1", "--backend", "tensorflow", "--set", "filters=8,8",
+                   "--json")
+    config = RunStore().get(json_lines(auto.stdout)[-1]["run"]).config
+    assert config["precision"] == ("bfloat16" if cpu_has_bf16() else "float32")  # auto is resolved, not kept
+    for bad in (["cnn", "--precision", "half"], ["scratch-mlp", "--precision", "bfloat16"]):
+        out = run_cli(home, "train", *bad)
+        assert out.returncode == 2 and out.stdout.count("\n") + out.stderr.count("\n") == 1, out
+        assert "precision" in out.stdout + out.stderr

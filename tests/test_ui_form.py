@@ -103,3 +103,19 @@ async def test_letters_typed_into_fields_stay_in_the_fields(home):
         burst(app, list("rqlce"))
         await pilot.pause(0.5)
         assert app.screen is screen and field.value == "40rqlce"
+
+
+async def test_the_form_shows_and_starts_the_precision(home):
+    from tuiapp.engine.backends import cpu_has_bf16
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        await highlight(pilot, "cnn")
+        screen = app.screen
+        note = str(screen.query_one("#precision-note").render())
+        assert "auto = " + ("bfloat16" if cpu_has_bf16() else "float32") in note, note
+        screen.query_one("#precision", Select).value = "float32"
+        await until(pilot, lambda: screen.config is not None and screen.config.precision == "float32", 5)
+        await highlight(pilot, "mlp")
+        assert screen.config.precision == "float32"  # a run setting, like the backend: kept across networks

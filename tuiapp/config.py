@@ -20,11 +20,12 @@ from tuiapp.errors import ConfigError, UserError
 DEVICES = ("cpu", "gpu", "auto")
 BACKENDS = ("tensorflow", "jax", "torch", "auto")
 SOURCES = ("auto", "full", "sample")
+PRECISIONS = ("float32", "bfloat16", "auto")
 
 
 @dataclass
 class RunConfig:
-    """Architecture, preset, hyperparameters, data set and source, device and backend."""
+    """Architecture, preset, hyperparameters, data set and source, device, backend and precision."""
 
     arch: str
     preset: str | None = None
@@ -35,6 +36,7 @@ class RunConfig:
     text: str | None = None
     device: str = "cpu"
     backend: str = "auto"  # resolved when the run starts (tuiapp.engine.backends): a run records the one it used
+    precision: str = "auto"  # float32, or bfloat16 compute with float32 weights (Keras mixed precision); resolved too
     name: str = ""
 
     # -- construction -----------------------------------------------------------------
@@ -117,9 +119,13 @@ class RunConfig:
                 self.hp[param.name] = param.check(self.hp[param.name])
             except ParamError as exc:
                 problems.append(str(exc))
-        for name, allowed in (("device", DEVICES), ("backend", BACKENDS), ("source", SOURCES)):
+        for name, allowed in (("device", DEVICES), ("backend", BACKENDS), ("source", SOURCES),
+                              ("precision", PRECISIONS)):
             if getattr(self, name) not in allowed:
                 problems.append(f"{name}: {getattr(self, name)!r} is not allowed; expected one of {', '.join(allowed)}")
+        if self.precision == "bfloat16" and architecture.engine == "numpy":
+            problems.append(f"precision: bfloat16 is for the Keras networks; {self.arch} is NumPy "
+                            "(use precision=float32 or auto)")
         if not isinstance(self.name, str) or len(self.name) > 200 or any(
                 ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in self.name):
             problems.append("name: at most 200 printable characters (no control characters or terminal escapes)")

@@ -81,7 +81,8 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
                     console.print(escape(f"data: {event.get('describe', '')}" +
                                          (f" ({event['note']})" if event.get("note") else "")))
                 elif kind == "model":
-                    console.print(f"model: {event['total']:,} parameters on {event.get('device')} ({event.get('backend')})")
+                    console.print(f"model: {event['total']:,} parameters on {event.get('device')} ({event.get('backend')}"
+                                  + (", bfloat16)" if event.get("precision") == "bfloat16" else ")"))
                 elif kind == "batch":
                     desc = f"epoch {event['epoch']}/{epochs}"
                     info = f"loss {event['loss'] or float('nan'):.4f}" + (

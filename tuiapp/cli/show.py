@@ -57,7 +57,8 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart
     head.add_row("status", record.status + (f": {one_line(record.error)}" if record.error else ""))
     head.add_row("network", f"{record.arch}, preset {record.preset}")
     head.add_row("data", state.data.get("describe") or record.data_source or "-")
-    head.add_row("device", f"{record.device or '-'}" + (f", {state.model.get('backend')}" if state.model else ""))
+    head.add_row("device", f"{record.device or '-'}" + (f", {state.model.get('backend')}" if state.model else "")
+                 + (", bfloat16" if (state.model or {}).get("precision") == "bfloat16" else ""))
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.started)) if record.started else "-"
     head.add_row("started", started + (f", {record.duration:.1f}s" if record.duration else ""))
     head.add_row("epochs", f"{record.epoch}/{record.epochs}")

@@ -24,6 +24,8 @@ def register(app: typer.Typer) -> None:
         device: Annotated[str | None, typer.Option("--device", help="cpu, gpu or auto.")] = None,
         backend: Annotated[str | None, typer.Option("--backend", help="Keras backend: auto (the fastest measured "
                                                                   "for the network), tensorflow, jax, torch.")] = None,
+        precision: Annotated[str | None, typer.Option("--precision", help="auto (bfloat16 only where measured "
+                                                                      "faster at the same accuracy), float32, bfloat16.")] = None,
         name: Annotated[str | None, typer.Option("--name", help="A name for the run.")] = None,
         detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line; the last holds the final metrics.")] = False,
@@ -36,7 +38,8 @@ def register(app: typer.Typer) -> None:
         from tuiapp.engine.store import RunStore
 
         overrides = {"data": data, "data_dir": data_dir,
-                     "source": source, "text": text, "device": device, "backend": backend, "name": name}
+                     "source": source, "text": text, "device": device, "backend": backend,
+                     "precision": precision, "name": name}
         # Numbers go through the same parser and checks as --set (ASCII digits, ranges).
         numbers = [f"{key}={value}" for key, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed))
                    if value is not None]

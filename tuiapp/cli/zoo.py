@@ -40,11 +40,13 @@ def register(app: typer.Typer) -> None:
                 out.print(f"[dim](help left out at {out.width} columns: `tuiapp models {a.id} --json` has it)[/]")
             out.print(f"data sets: {', '.join(a.datasets)}; input: {a.input_kind}; engine: {a.engine}")
             if a.engine != "numpy":
-                from tuiapp.engine.backends import FASTEST, MEASURED, choose
+                from tuiapp.engine.backends import FASTEST, MEASURED, choose, choose_precision
 
                 chosen, why = choose(a.id)
                 out.print(f"backend auto: {chosen} ({why}); fastest measured: CPU {FASTEST['cpu'].get(a.id, '-')}, "
                           f"GPU {FASTEST['gpu'].get(a.id, '-')} [dim]({MEASURED})[/]")
+                precision, why = choose_precision(a.id, chosen)
+                out.print(f"precision auto: {precision} ({why})")
             for preset in a.presets:
                 out.print(f"preset {preset.name}: {preset.title}")
             return

@@ -223,9 +223,9 @@ class RunContext:
             raise CancelledEarly
 
     def model_ready(self, rows: list[dict[str, Any]], total: int, device: str, backend: str,
-                    steps_per_execution: int = 1) -> None:
+                    steps_per_execution: int = 1, precision: str = "float32") -> None:
         """The model is built or restored; a fresh run gets its epoch-0 checkpoint now."""
-        self.emit("model", rows=rows, total=total, device=device, backend=backend,
+        self.emit("model", rows=rows, total=total, device=device, backend=backend, precision=precision,
                   steps_per_execution=steps_per_execution, start_epoch=self.start_epoch)
         if self.start_epoch == 0 and self._save is not None:
             self._commit(0)

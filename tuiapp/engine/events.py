@@ -55,6 +55,7 @@ class ModelEvent(_Base, total=False):
     total: int
     device: str
     backend: str
+    precision: str
     steps_per_execution: int
     start_epoch: int
 

@@ -131,7 +131,7 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
     config, hp = ctx.config, ctx.hp
     if config.device == "gpu" and not has_gpu():
         raise UserError("--device gpu: the framework sees no GPU; use --device cpu or auto")
-    configure_backend(hp["seed"])
+    precision = configure_backend(hp["seed"], config.precision)
     arch = config.architecture
     prepared, note = loaded or load_for_run(config, ctx.home, arch.input_kind)
     ctx.data_ready(data_event(prepared, note), device=device_name())
@@ -144,7 +144,8 @@ def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) ->
     model.compile(optimizer=model.optimizer if restore else optimizer(hp), loss=hp["loss"],
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")], steps_per_execution=spe)
     ctx.attach(saver(model), ".keras")
-    ctx.model_ready(model_rows(model), model.count_params(), device_name(), keras.backend.backend(), spe)
+    ctx.model_ready(model_rows(model), model.count_params(), device_name(), keras.backend.backend(), spe,
+                    precision)
     evaluator = Evaluator(ctx, model, prepared, hp["loss"])
     if ctx.epochs_left:
         y_onehot = np.eye(10, dtype=np.float32)[prepared.y_train]

@@ -51,10 +51,14 @@ def device_name() -> str:
     return "gpu" if os.environ.get("CUDA_VISIBLE_DEVICES") != "-1" and has_gpu() else "cpu"
 
 
-def configure_backend(seed: int) -> None:
-    """Seed everything, make TensorFlow deterministic, and hold it to the run's thread budget (TUIAPP_THREADS)."""
+def configure_backend(seed: int, precision: str = "float32") -> str:
+    """Seed everything, make TensorFlow deterministic, hold it to the run's thread budget (TUIAPP_THREADS), and
+    set the compute precision: bfloat16 means Keras' "mixed_bfloat16" policy (float32 weights, bfloat16 maths;
+    the models keep their softmax outputs in float32). Returns the precision in force."""
     import keras
 
+    precision = "bfloat16" if precision == "bfloat16" else "float32"  # a run saved before the field: float32
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf  # engine code, not model code: determinism and threads are backend switches
@@ -63,6 +67,7 @@ def configure_backend(seed: int) -> None:
         if os.environ.get("TUIAPP_THREADS"):  # a sweep's share of the cores
             tf.config.threading.set_intra_op_parallelism_threads(int(os.environ["TUIAPP_THREADS"]))
             tf.config.threading.set_inter_op_parallelism_threads(1)
+    return precision
 
 
 def synced(model: Any) -> Any:

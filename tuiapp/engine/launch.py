@@ -126,16 +126,20 @@ def installed_backends() -> list[str]:
 
 
 def resolve_backend(config: RunConfig) -> RunConfig:
-    """The config with `auto` replaced by the backend measured fastest for the architecture (a copy)."""
-    if config.backend != "auto":
+    """The config with `auto` backend and precision replaced by what was measured fastest (a copy)."""
+    if config.backend != "auto" and config.precision != "auto":
         return config
     import copy
 
-    from tuiapp.engine.backends import choose
+    from tuiapp.engine.backends import choose, choose_precision
 
     device = "gpu" if config.device == "gpu" or (config.device == "auto" and gpu_available()) else "cpu"
     resolved = copy.deepcopy(config)
-    resolved.backend, _ = choose(config.arch, device)
+    if resolved.backend == "auto":
+        resolved.backend, _ = choose(config.arch, device)
+    if resolved.precision == "auto":
+        keras = config.architecture.engine != "numpy"
+        resolved.precision = choose_precision(config.arch, resolved.backend, device)[0] if keras else "float32"
     return resolved
 
 

@@ -93,7 +93,7 @@ class TextEpochs:
 def train(ctx: RunContext) -> None:
     """Build (or restore), train with per-epoch samples, keep every sample in the events."""
     config, hp = ctx.config, ctx.hp
-    configure_backend(hp["seed"])
+    precision = configure_backend(hp["seed"], config.precision)
     length = hp["seq_length"]
     corpus = load_corpus(config.text, hp["lowercase"], hp["keep_newlines"], hp["min_char_freq"], length,
                          saved_vocab(ctx))
@@ -120,7 +120,8 @@ def train(ctx: RunContext) -> None:
         model.compile(optimizer=optimizer(hp), loss="sparse_categorical_crossentropy",
                       metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
     ctx.attach(saver(model), ".keras")
-    ctx.model_ready(model_rows(model), model.count_params(), "cpu", keras.backend.backend())
+    ctx.model_ready(model_rows(model), model.count_params(), "cpu", keras.backend.backend(),
+                    precision=precision)
     steps = math.ceil(len(x) / hp["batch_size"])
     epochs = TextEpochs(ctx, model, corpus.vocab, xv, yv, steps, (corpus.text[len(train_ids):] or corpus.text)[:SEED_CHARS])
     callback = contract_callback(ctx, steps, epochs.row, epochs.final)

@@ -70,7 +70,9 @@ class RunFollower:
         if s.epochs and s.epochs[-1].get("samples_per_s"):
             parts.append(f"{s.epochs[-1]['samples_per_s']:,.0f} samples/s")
         backend = s.model.get("backend") or r.config.get("backend")
-        parts.append((r.device or s.model.get("device") or "-") + (f" {backend}" if backend else ""))
+        precision = s.model.get("precision") or r.config.get("precision")
+        parts.append((r.device or s.model.get("device") or "-") + (f" {backend}" if backend else "")
+                     + (" bfloat16" if precision == "bfloat16" else ""))
         source = s.data.get("describe") or r.data_source
         if source:
             parts.append(source.split(" (")[0])

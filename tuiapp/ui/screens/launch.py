@@ -13,7 +13,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Opt
 from textual.widgets.option_list import Option
 
 import models
-from tuiapp.config import ConfigError, RunConfig
+from tuiapp.config import PRECISIONS, ConfigError, RunConfig
 from tuiapp.errors import UserError
 from tuiapp.ui.widgets.field import FieldInput
 from tuiapp.ui.widgets.form import HyperparamForm
@@ -38,6 +38,7 @@ class LaunchScreen(Screen[None]):
         self.device = config.device if config else "cpu"
         self.text_path = config.text if config else None
         self.backend = config.backend if config else "auto"
+        self.precision = config.precision if config else "auto"
         self.alternatives: dict[str, list[str]] = {}
         self.config: RunConfig | None = None
 
@@ -68,6 +69,9 @@ class LaunchScreen(Screen[None]):
                 self.backend = self.backend if self.backend in backends else backends[0]
                 yield Select([(b, b) for b in backends], value=self.backend, id="backend", allow_blank=False)
                 yield Static(f"installed Keras backends: {', '.join(backends)}", id="backend-note")
+                yield Label("precision")
+                yield Select([(p, p) for p in PRECISIONS], value=self.precision, id="precision", allow_blank=False)
+                yield Static("", id="precision-note")
                 yield Static("", id="config-error", classes="field-error")
                 yield Label("model summary (computed without TensorFlow)")
                 yield DataTable(id="summary", cursor_type="none", zebra_stripes=True)
@@ -180,6 +184,9 @@ class LaunchScreen(Screen[None]):
         elif event.select.id == "backend":
             self.backend = str(event.value)
             self.refresh_config()
+        elif event.select.id == "precision":
+            self.precision = str(event.value)
+            self.refresh_config()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "text-path":
@@ -205,7 +212,8 @@ class LaunchScreen(Screen[None]):
         if not self.field_errors:
             try:
                 config = RunConfig.create(self.arch_id, self.preset, data=self.data, device=self.device,
-                                          backend=self.backend, text=self.text_path if self.data == "text" else None)
+                                          backend=self.backend, precision=self.precision,
+                                          text=self.text_path if self.data == "text" else None)
                 config.hp.update(self.values)
                 problems = config.problems()
                 if problems:
@@ -226,6 +234,21 @@ class LaunchScreen(Screen[None]):
         self._show_source()
         if self.config is not None:
             self._show_summary(self.config)
+            self._show_precision(self.config)
+
+    def _show_precision(self, config: RunConfig) -> None:
+        """What `auto` will run as (the run records the resolved value)."""
+        from tuiapp.engine.launch import resolve_backend
+
+        resolved = resolve_backend(config)
+        text = ""
+        if config.precision == "auto" and config.architecture.engine != "numpy":
+            text = (f"auto = {resolved.precision} with {resolved.backend}"
+                    + (" (bfloat16 maths, float32 weights: measured faster here, same accuracy)"
+                       if resolved.precision == "bfloat16" else ""))
+        elif config.precision == "bfloat16":
+            text = "bfloat16 maths, float32 weights and outputs (Keras mixed_bfloat16)"
+        self.query_one("#precision-note", Static).update(text)
 
     def _show_source(self) -> None:
         note = self.query_one("#data-source", Static)
@@ -277,7 +300,8 @@ class LaunchScreen(Screen[None]):
         config = self.config
         shared = [f"{k}={_text(v)}" for k, v in config.hp.items() if k not in self.alternatives]
         shared += [f"{k}={v}" for k, v in (("data", config.data), ("device", config.device),
-                                           ("backend", config.backend), ("text", config.text)) if v]
+                                           ("backend", config.backend), ("precision", config.precision),
+                                           ("text", config.text)) if v]
         grids = [f"{k}={'|'.join(parts)}" for k, parts in self.alternatives.items()]
         try:
             spec = SweepSpec.from_flags(config.arch, config.preset, grids, shared)
