@@ -1,7 +1,7 @@
 """Our engine against the book's plain Keras scripts: MLP, CNN and RNN (preset A each) on full MNIST.
 
     python benchmarks/overhead.py --data-dir ../shared/datasets/mnist [--network mlp|cnn|rnn|all]
-                                  [--rounds 1] [--epochs 2] [--backend auto]
+                                  [--rounds 1] [--epochs 2] [--backend auto] [--precision auto]
 
 Each round runs, alternating, the plain TensorFlow script as the chapter writes it (`model.fit`, batch
 128, the same 54k/6k split) and `tuiapp train NET --preset A` with every live view on (throttled batch
@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--backend", default="auto", help="ours: auto, tensorflow or jax (the plain script: TF)")
+    parser.add_argument("--precision", default="auto", help="ours: auto, float32 or bfloat16 (the plain script: float32)")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="tuiapp-bench-")
     env = dict(os.environ, TUIAPP_HOME=home, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT),
@@ -122,13 +123,15 @@ def main() -> None:
                     plain_acc = out.strip().splitlines()[-1].split()[-1]
                 else:
                     out = run([sys.executable, "-m", "tuiapp", "train", net, "--preset", "A", "--epochs",
-                               str(args.epochs), "--data-dir", args.data_dir, "--backend", args.backend, "--json"],
+                               str(args.epochs), "--data-dir", args.data_dir, "--backend", args.backend, "--precision", args.precision,
+                               "--json"],
                               env)
                     events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
                     marks = [e["t"] for e in events if e.get("type") in ("model", "epoch")]
                     walls = [b - a for a, b in zip(marks, marks[1:])]  # the views and checkpoint included
                     ours.append(statistics.median(walls[1:] or walls))
-                    backend = next(e["backend"] for e in events if e.get("type") == "model")
+                    model = next(e for e in events if e.get("type") == "model")
+                    backend = model["backend"] + (" bfloat16" if model.get("precision") == "bfloat16" else "")
                     ours_acc = events[-1]["metrics"].get("test_accuracy")
             print(f"{net} round {round_no}: plain {plain[-1]:6.2f} s/epoch (test {float(plain_acc):.4f})   "
                   f"tuiapp {ours[-1]:6.2f} s/epoch on {backend} (test {ours_acc:.4f})   "

@@ -54,12 +54,16 @@ def build(hp: dict[str, Any], data: dict[str, Any]) -> Any:
     kind = {"simple_rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}[hp["cell"]]
     stack: list[Any] = [keras.Input(shape=tuple(data["sequence_shape"]))]
     n_layers = len(hp["units"])
+    # An image is 28 steps: unrolled, the same maths runs ~15% faster than as a loop (measured under JAX on
+    # CPU, identical accuracy); long sequences stay a loop (the unrolled graph grows with the steps).
+    unroll = data["sequence_shape"][0] <= 32
     for i, units in enumerate(hp["units"]):
         layer = kind(
             units,
             dropout=hp["dropout"],
             return_sequences=i < n_layers - 1,
             kernel_regularizer=regularizer(hp),
+            unroll=unroll,
             name=f"rnn_{i}",
         )
         if hp["bidirectional"]:

@@ -86,3 +86,17 @@ def test_full_mnist_label_counts():
     test = np.bincount(read_idx(SHARED / "mnist" / "t10k-labels-idx1-ubyte.gz"))
     assert train.tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert test.tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_show_reads_single_test_images_like_the_full_loader(tmp_path):
+    """`tuiapp show` reads only the misclassified items, without NumPy; they are the loader's images."""
+    from tuiapp.data import load_images, resolve
+    from tuiapp.data.pictures import test_images
+    from tuiapp.errors import DataError
+
+    source = resolve("mnist", None, "sample")
+    data = load_images(source)
+    picks = [999, 0, 5, 5]
+    assert test_images(source, picks) == [data.x_test[i].tolist() for i in picks]
+    with pytest.raises(DataError, match="holds 1000 images"):
+        test_images(source, [1000])

@@ -78,7 +78,7 @@ def test_every_ui_module_imports_no_framework_in_a_fresh_interpreter():
 
 def command(args: list[str]) -> str:
     return ("import sys\nsys.argv = ['tuiapp', " + ", ".join(repr(a) for a in args) + "]\n"
-            "from tuiapp.cli.app import main\ntry:\n    main()\nexcept SystemExit:\n    pass")
+            "from tuiapp.cli.entry import main\ntry:\n    main()\nexcept SystemExit:\n    pass")
 
 
 def test_what_each_command_loads(home):
@@ -90,4 +90,13 @@ def test_what_each_command_loads(home):
     assert loaded(command(["--help"]), env) == set()
     assert loaded(command(["runs"]), env) == set()
     assert loaded(command(["sweeps"]), env) == set()
-    assert loaded(command(["show", "last"]), env) <= {"numpy"}  # its tables and pictures use NumPy, no framework
+    assert loaded(command(["show", "last"]), env) == set()  # a tiny net: every weight printed, still no NumPy
+    mlp = run_cli(home, "train", "mlp", "--epochs", "1", "--set", "units=16", "--backend", "tensorflow", "--json")
+    assert mlp.returncode == 0, mlp.stdout[-2000:]
+    out = subprocess.run([sys.executable, "-c", command(["show", "last"])], capture_output=True, text=True,
+                         cwd=ROOT, env=env)
+    from tuiapp.views.render import SHADES
+
+    assert "confusion matrix" in out.stdout, out.stdout[-3000:]
+    assert any(ch in out.stdout for ch in SHADES[2:]) and "->" in out.stdout  # the misclassified images, drawn
+    assert loaded(command(["show", "last"]), env) == set()  # read item by item from the IDX file, no NumPy

@@ -169,3 +169,50 @@ def test_reproduce_cnn_quick_look_is_labelled_not_comparable(home):
     out = run_cli(home, "reproduce", "cnn", "--source", "sample", "--epochs", "1", timeout=900, COLUMNS="200")
     assert out.returncode == 0, out.stdout[-3000:]
     assert "NOT COMPARABLE with the book" in out.stdout and "99.40" in out.stdout and "verdict" in out.stdout
+
+
+def test_the_longest_case_starts_first(home, tmp_path):
+    """A long case started last would run alone at the end while the other cores idle: it goes first."""
+    from pathlib import Path
+
+    import tuiapp.sweeps
+    from tuiapp.sweeps.engine import estimate_seconds, longest_first
+
+    cases = SweepSpec.from_file(Path(tuiapp.sweeps.__file__).parent / "specs" / "rnn.toml").expand()
+    assert [c.index for c in longest_first(cases)][0] == 4  # the 512-unit row, the spec's last
+    spec = tmp_path / "sizes.toml"
+    spec.write_text(SPEC.replace("[grid]\nlearning_rate = [0.0005, 0.001]\n", "").replace(
+        "[[case]]\nbatch_size = 100\n", "[[case]]\nunits = [8]\n").replace(
+        "[[case]]\nbatch_size = 50\n", "[[case]]\nunits = [64]\n"))
+    small, large = SweepSpec.from_file(spec).expand()
+    assert estimate_seconds(large.config) > estimate_seconds(small.config)
+    out = run_cli(home, "sweep", str(spec), "--parallel", "1", timeout=300)
+    assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    sweeps = SweepStore(RunStore())
+    runs = sorted(sweeps.runs(sweeps.get("last").id), key=lambda r: r.created)
+    assert [r.case_index for r in runs] == [2, 1] and all(r.status == "finished" for r in runs)
+
+
+def test_relative_data_paths_mean_from_where_the_sweep_was_given(home, tmp_path):
+    """The coordinator runs in /: `--set data_dir=digits` (from the shell's folder) and `data_dir = "../digits"`
+    in a spec file (from the file's folder) must still name tmp_path/digits."""
+    import shutil
+
+    from tuiapp.data.sources import sample_dir
+
+    digits = tmp_path / "digits"
+    shutil.copytree(sample_dir() / "mnist", digits)
+    flags = run_cli(home, "sweep", "scratch-mlp", "--grid", "seed=1|2", "--set", "data_dir=digits", "--set",
+                    "source=full", "--set", "epochs=1", "--set", "units=16", timeout=300)
+    assert flags.returncode == 0, (flags.stdout[-2000:], flags.stderr[-2000:])
+    (tmp_path / "specs").mkdir()
+    spec = tmp_path / "specs" / "rel.toml"
+    spec.write_text(SPEC.replace('validation_size = 500', 'validation_size = 500\ndata_dir = "../digits"\n'
+                                 'source = "full"').replace("epochs = 2", "epochs = 1"))
+    from_file = run_cli(home, "sweep", str(spec), timeout=300)
+    assert from_file.returncode == 0, (from_file.stdout[-2000:], from_file.stderr[-2000:])
+    store = RunStore()
+    runs = store.list()
+    assert len(runs) == 6 and all(r.status == "finished" for r in runs)
+    assert {r.config["data_dir"] for r in runs} == {str(digits)}
+    assert all(r.data_source.startswith("full") for r in runs)

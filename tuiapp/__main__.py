@@ -1,5 +1,5 @@
 """python -m tuiapp"""
 
-from tuiapp.cli.app import main
+from tuiapp.cli.entry import main
 
 main()

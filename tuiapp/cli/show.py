@@ -6,7 +6,6 @@ import json
 import time
 from typing import Any
 
-import numpy as np
 from rich.panel import Panel
 from rich.table import Table
 
@@ -20,16 +19,15 @@ from tuiapp.views.printable import one_line
 from tuiapp.views.state import RunState
 
 
-def _images_for(misclassified: dict[str, Any]) -> list[np.ndarray] | None:
-    """Test images of the misclassified items, reloaded from the run's data source."""
-    from tuiapp.data import load_images
+def _images_for(misclassified: dict[str, Any]) -> list[list[list[int]]] | None:
+    """Test images of the misclassified items, read (those items only) from the run's data source."""
+    from tuiapp.data.pictures import test_images
     from tuiapp.data.sources import Source
 
     try:
-        data = load_images(Source(**misclassified["source"]))
+        return test_images(Source(**misclassified["source"]), [item["index"] for item in misclassified["items"]])
     except (UserError, TypeError, KeyError):
         return None
-    return [data.x_test[item["index"]] for item in misclassified["items"]]
 
 
 def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart=None) -> None:

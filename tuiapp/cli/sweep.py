@@ -106,7 +106,7 @@ def dry(spec, parallel: int | None) -> None:
     parallel = parallel or engine.default_parallel()
     rows, total = [], 0.0
     for case in cases:
-        seconds = estimate_seconds(case.config)
+        seconds = engine.estimate_seconds(case.config)
         total += seconds
         rows.append([str(case.index), describe(case.settings) or "(base)", case.key, fmt_duration(seconds)])
     out = console()
@@ -115,29 +115,6 @@ def dry(spec, parallel: int | None) -> None:
     out.print(table)
     out.print(f"{len(cases)} cases, rough CPU time {fmt_duration(total)}; about {fmt_duration(total / parallel)} "
               f"wall with {parallel} at a time (nothing started: --dry-run)")
-
-
-SECONDS_PER_EPOCH = {"mlp": 3.5, "softmax-regression": 1.0, "cnn": 45.0, "rnn": 14.0, "scratch-mlp": 0.7}
-
-
-def estimate_seconds(config) -> float:
-    """A rough CPU time from measured full-MNIST epoch times here (2 cores), scaled by size and data."""
-    base = SECONDS_PER_EPOCH.get(config.arch)
-    if base is None:
-        return 1.0 * config.hp.get("epochs", 1)
-    from tuiapp.config import RunConfig
-
-    reference = sum(r[2] for r in RunConfig.create(config.arch).summary()) or 1
-    params = sum(r[2] for r in config.summary()) or 1
-    scale = (params / reference) ** 0.8
-    from tuiapp.data import resolve
-
-    try:
-        source = resolve(config.data, config.data_dir, config.source)
-        share = source.train / source.train_of
-    except UserError:
-        share = 1.0
-    return base * scale * share * config.hp.get("epochs", 1)
 
 
 def register(app: typer.Typer) -> None:
@@ -263,6 +240,9 @@ def register(app: typer.Typer) -> None:
         comparable = source != "sample" and epochs is None
         spec.base.update({"source": source, **({"data_dir": data_dir} if data_dir else {}),
                           **({"epochs": epochs} if epochs else {})})
+        from pathlib import Path
+
+        spec.absolute_paths(Path.cwd())  # --data-dir as the user typed it, from here
         if not comparable:
             spec.notes.append("NOT COMPARABLE with the book: " + ", ".join(
                 (["the bundled sample, not the full data"] if source == "sample" else [])
@@ -273,18 +253,4 @@ def register(app: typer.Typer) -> None:
 
 def spec_text(spec) -> str:
     """The spec as TOML again (after command-line changes), kept with the sweep."""
-    import json
-
-    def value(v) -> str:
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
-        return json.dumps(v)
-
-    lines = ["[sweep]", f"name = {json.dumps(spec.name)}", f"repeat = {spec.repeat}",
-             f"notes = {json.dumps(spec.notes)}", "", "[base]"]
-    lines += [f"{k} = {value(v)}" for k, v in spec.base.items()]
-    if spec.grid:
-        lines += ["", "[grid]", *[f"{k} = {value(v)}" for k, v in spec.grid.items()]]
-    for case in spec.cases:
-        lines += ["", "[[case]]", *[f"{k} = {value(v)}" for k, v in case.items()]]
-    return "\n".join(lines) + "\n"
+    return spec.to_toml()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typer
-
 
 def open_ui(mouse: bool = True) -> None:
     """Start the Textual app (it needs a terminal; headless use goes through the commands)."""
@@ -18,13 +16,13 @@ def open_ui(mouse: bool = True) -> None:
         from tuiapp.ui.app import make_app
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("tuiapp.ui"):
-            typer.echo(
+            print(
                 "The terminal UI is not built yet in this version. Everything works headless meanwhile:\n"
                 "  tuiapp models            list the networks\n"
                 "  tuiapp train mlp         train one (see tuiapp train -h)\n"
                 "  tuiapp runs / show RUN   browse and inspect runs\n"
                 "  tuiapp -h                all commands"
             )
-            raise typer.Exit(0) from None
+            raise SystemExit(0) from None
         raise
     make_app().run(mouse=mouse)

@@ -170,8 +170,11 @@ def thread_env(threads: int | None) -> dict[str, str]:
     if not threads:
         return {}
     n = str(threads)
-    return {"TUIAPP_THREADS": n, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
-            "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1"}
+    env = {"TUIAPP_THREADS": n, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+           "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1"}
+    if threads == 1:  # JAX's XLA has no thread-count setting, but it can run its operations on the calling thread
+        env["XLA_FLAGS"] = " ".join([os.environ.get("XLA_FLAGS", ""), "--xla_cpu_multi_thread_eigen=false"]).strip()
+    return env
 
 
 def start(config: RunConfig, store: RunStore | None = None, backend: LaunchBackend = LOCAL,

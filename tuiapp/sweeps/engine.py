@@ -41,13 +41,46 @@ VERDICT_POINTS = 0.5
 
 
 def default_parallel() -> int:
-    """Runs at a time: one per core (measured here: two one-thread runs finish more runs an hour than one with two)."""
+    """Runs at a time: one per core, one thread each. Measured here for each book network (`python
+    benchmarks/sweep.py --network all --runs 4 --epochs 2 --data-dir ../shared/datasets/mnist`, 2 cores): two
+    one-thread runs finish more runs an hour than one two-thread run, 1.49x for the MLP, 1.36x for the CNN and
+    1.25x for the SimpleRNN, so the default is the same for all of them."""
     return max(1, os.cpu_count() or 1)
 
 
 def threads_for(parallel: int) -> int:
     """Each run's share of the cores."""
     return max(1, (os.cpu_count() or 1) // parallel)
+
+
+# One full-MNIST epoch on one thread with the other core busy too (benchmarks/sweep.py, December 2026; the CNN
+# in bfloat16, its `auto` precision on this CPU).
+SECONDS_PER_EPOCH = {"mlp": 3.5, "softmax-regression": 1.0, "cnn": 17.0, "rnn": 12.0, "scratch-mlp": 0.7}
+
+
+def estimate_seconds(config) -> float:
+    """A rough CPU time from measured full-MNIST epoch times here (2 cores), scaled by size and data."""
+    base = SECONDS_PER_EPOCH.get(config.arch)
+    if base is None:
+        return 1.0 * config.hp.get("epochs", 1)
+    from tuiapp.config import RunConfig
+    from tuiapp.data import resolve
+
+    reference = sum(r[2] for r in RunConfig.create(config.arch).summary()) or 1
+    params = sum(r[2] for r in config.summary()) or 1
+    scale = (params / reference) ** 0.8
+    try:
+        source = resolve(config.data, config.data_dir, config.source)
+        share = source.train / source.train_of
+    except UserError:
+        share = 1.0
+    return base * scale * share * config.hp.get("epochs", 1)
+
+
+def longest_first(cases: list[Case]) -> list[Case]:
+    """The cases in the order to start them: the longest estimate first, so that no long case starts last and
+    runs alone on a machine whose other cores have nothing left to do (ties keep the spec's order)."""
+    return sorted(cases, key=lambda c: (-estimate_seconds(c.config), c.index))
 
 
 def pid_is_coordinator(pid: int | None) -> bool:
@@ -152,7 +185,7 @@ def coordinate(argv: list[str]) -> None:
     store = RunStore(home)
     sweeps = SweepStore(store)
     sweep = sweeps.get(sweep_id)
-    cases = SweepSpec.from_toml(sweep.spec).expand()
+    cases = longest_first(SweepSpec.from_toml(sweep.spec).expand())
     stop = {"asked": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))
     signal.signal(signal.SIGHUP, signal.SIG_IGN)

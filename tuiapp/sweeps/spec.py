@@ -30,6 +30,7 @@ from tuiapp.config import ConfigError, RunConfig
 from tuiapp.errors import UserError
 
 TOP = ("arch", "preset")
+PATH_KEYS = ("data_dir", "text")  # relative paths mean: from where the spec was given (the coordinator runs in /)
 
 
 @dataclass
@@ -98,7 +99,47 @@ class SweepSpec:
             raise UserError(f"{path}: file not found; name a TOML sweep spec") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"{path}: cannot be read ({exc})") from None
-        return cls.from_toml(text, str(path))
+        spec = cls.from_toml(text, str(path))
+        if spec.absolute_paths(path.resolve().parent):
+            spec.text = spec.to_toml()
+        return spec
+
+    def absolute_paths(self, folder: Path) -> bool:
+        """Make `data_dir` and `text` values absolute, relative ones read from `folder`; True if any changed."""
+        changed = False
+
+        def fix(value: Any) -> Any:
+            nonlocal changed
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                changed = True
+                return str((folder / Path(value).expanduser()).resolve())
+            return value
+
+        for table in (self.base, *self.cases):
+            for key in PATH_KEYS:
+                if key in table:
+                    table[key] = fix(table[key])
+        for key in PATH_KEYS:
+            if key in self.grid:
+                self.grid[key] = [fix(v) for v in self.grid[key]]
+        return changed
+
+    def to_toml(self) -> str:
+        """The spec as TOML again (after changes made on the command line), as kept with the sweep."""
+
+        def value(v: Any) -> str:
+            if isinstance(v, dict):
+                return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
+            return json.dumps(v)
+
+        lines = ["[sweep]", f"name = {json.dumps(self.name)}", f"repeat = {self.repeat}", f"seed = {self.seed}",
+                 *([f"random = {self.random}"] if self.random else []), f"notes = {json.dumps(self.notes)}", "",
+                 "[base]", *[f"{k} = {value(v)}" for k, v in self.base.items()]]
+        if self.grid:
+            lines += ["", "[grid]", *[f"{k} = {value(v)}" for k, v in self.grid.items()]]
+        for case in self.cases:
+            lines += ["", "[[case]]", *[f"{k} = {value(v)}" for k, v in case.items()]]
+        return "\n".join(lines) + "\n"
 
     @classmethod
     def from_flags(cls, arch: str, preset: str | None, grids: list[str], sets: list[str], repeat: int = 1,
@@ -118,6 +159,8 @@ class SweepSpec:
             if not sep or not key.strip() or not values.strip():
                 raise UserError(f"--grid {item!r}: expected key=value|value, e.g. --grid \"dropout=0.2|0.45\"")
             grid[key.strip().replace("-", "_")] = [v.strip() for v in values.split("|")]
+        spec = cls(base=base, grid=grid)
+        spec.absolute_paths(Path.cwd())
         lines = ["[base]", *(f"{k} = {json.dumps(v)}" for k, v in base.items()), "[grid]",
                  *(f"{k} = {json.dumps(v)}" for k, v in grid.items()), "[sweep]", f"repeat = {repeat}",
                  f"seed = {seed}", *([f"random = {random_n}"] if random_n else [])]

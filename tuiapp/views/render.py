@@ -6,7 +6,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -23,7 +22,7 @@ def no_color() -> bool:
 
 def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "") -> Table:
     """Confusion matrix with shaded cells, per-class recall and totals."""
-    m = np.asarray(matrix)
+    m = [[int(v) for v in row] for row in matrix]
     short = [label if len(label) <= 7 else label[:6] + "." for label in labels]
     table = Table(title=title or None, show_lines=False, pad_edge=False, box=None, header_style="bold",
                   padding=(0, 0), collapse_padding=True)
@@ -32,11 +31,11 @@ def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "")
         table.add_column(label, justify="right", no_wrap=True, min_width=max(5, len(label) + 1))
     table.add_column(" recall", justify="right", no_wrap=True)
     table.add_column(" total", justify="right", no_wrap=True)
-    peak = max(int(m.max()), 1)
+    peak = max([v for row in m for v in row] + [1])
     for i, label in enumerate(short):
         cells = []
         for j in range(len(labels)):
-            value = int(m[i, j])
+            value = m[i][j]
             if no_color():
                 style = "bold" if i == j else ""
             elif value == 0:
@@ -46,11 +45,12 @@ def confusion_table(matrix: list[list[int]], labels: list[str], title: str = "")
                 hue = f"rgb(0,{level},{min(255, level + 30)})" if i == j else f"rgb({level},{level // 4},0)"
                 style = f"bold white on {hue}"
             cells.append(Text(str(value), style=style))
-        total = int(m[i].sum())
-        recall = f"{m[i, i] / total:.0%}" if total else "-"
+        total = sum(m[i])
+        recall = f"{m[i][i] / total:.0%}" if total else "-"
         table.add_row(label, *cells, recall, str(total))
-    accuracy = np.trace(m) / max(m.sum(), 1)
-    table.add_row("total", *[str(int(v)) for v in m.sum(axis=0)], f"{accuracy:.1%}", str(int(m.sum())))
+    everything = sum(map(sum, m))
+    accuracy = sum(m[i][i] for i in range(len(m))) / max(everything, 1)
+    table.add_row("total", *[str(sum(col)) for col in zip(*m)], f"{accuracy:.1%}", str(everything))
     return table
 
 
@@ -83,18 +83,31 @@ def weight_values(layers: list[dict[str, Any]]) -> Table:
     table.add_column("values")
     for row in layers:
         if "values" in row:
-            values = np.asarray(row["values"], dtype=float)
-            table.add_row(f"{row['layer']}/{row['weight']}", np.array2string(values, precision=5, suppress_small=True))
+            table.add_row(f"{row['layer']}/{row['weight']}", numbers(row["values"]))
     return table
 
 
-def image_cells(image: np.ndarray, scale: int = 2, color: bool = True) -> list[Text]:
-    """One 28x28 image as lines of text: half-block colour cells, or shade characters without colour."""
-    img = np.asarray(image, dtype=float)
-    h, w = img.shape
-    img = img[: h - h % scale, : w - w % scale].reshape(h // scale, scale, w // scale, scale).mean(axis=(1, 3))
-    if img.shape[0] % 2:
-        img = np.vstack([img, np.zeros((1, img.shape[1]))])
+def numbers(values: Any, digits: int = 5) -> str:
+    """Nested lists of numbers as text, rows on lines: [[0.12345 -1.5] [0. 2.]]."""
+    if isinstance(values, (list, tuple)):
+        inner = [numbers(v, digits) for v in values]
+        joint = "\n " if values and isinstance(values[0], (list, tuple)) else " "
+        return "[" + joint.join(inner) + "]"
+    value = float(values)
+    text = f"{value:.{digits}f}".rstrip("0")
+    return "0." if abs(value) < 10 ** -digits else text
+
+
+def image_cells(image: Sequence[Sequence[float]], scale: int = 2, color: bool = True) -> list[Text]:
+    """One 28x28 image as lines of text: half-block colour cells, or shade characters without colour.
+
+    `image` is rows of pixel values 0-255 (nested lists, or a NumPy array: both are sequences of rows)."""
+    rows = [[float(v) for v in row] for row in image]
+    h, w = len(rows) - len(rows) % scale, len(rows[0]) - len(rows[0]) % scale
+    img = [[sum(rows[r + i][c + j] for i in range(scale) for j in range(scale)) / scale ** 2
+            for c in range(0, w, scale)] for r in range(0, h, scale)]
+    if len(img) % 2:
+        img.append([0.0] * len(img[0]))
     lines = []
     for top, bottom in zip(img[0::2], img[1::2]):
         line = Text()
@@ -108,7 +121,7 @@ def image_cells(image: np.ndarray, scale: int = 2, color: bool = True) -> list[T
     return lines
 
 
-def image_grid(images: Sequence[np.ndarray], captions: Sequence[str], columns: int = 5, color: bool = True) -> Group:
+def image_grid(images: Sequence[Any], captions: Sequence[str], columns: int = 5, color: bool = True) -> Group:
     """A grid of small images (5x5 usually) with a caption under each; `color` False draws shades."""
     rows = []
     width = 14
@@ -181,8 +194,8 @@ def agree_table(rows: list[dict[str, Any]], title: str = "") -> Table:
 
 def kernel_picture(grid: list[list[float]], color: bool = True) -> Text:
     """A kernel grid shaded by value: blue negative, red positive (or shade characters)."""
-    arr = np.asarray(grid, dtype=float)
-    peak = float(np.max(np.abs(arr))) or 1.0
+    arr = [[float(v) for v in row] for row in grid]
+    peak = max((abs(v) for row in arr for v in row), default=0.0) or 1.0
     text = Text()
     for row in arr:
         for value in row:
