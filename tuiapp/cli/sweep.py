@@ -247,10 +247,6 @@ def register(app: typer.Typer) -> None:
             spec.notes.append("NOT COMPARABLE with the book: " + ", ".join(
                 (["the bundled sample, not the full data"] if source == "sample" else [])
                 + ([f"{epochs} epochs, not the book's"] if epochs else [])))
-        spec.text = spec_text(spec)
+        spec.text = spec.to_toml()
         _start(spec, parallel, f"reproduce {key}" + ("" if comparable else " (quick look)"), detach, dry_run)
 
-
-def spec_text(spec) -> str:
-    """The spec as TOML again (after command-line changes), kept with the sweep."""
-    return spec.to_toml()

@@ -25,6 +25,7 @@ bfloat16 was slower than float32 (RNN 4.5 vs 2.4 s per 20k examples), so nothing
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -58,14 +59,20 @@ def choose(arch: str, device: str = "cpu", available: list[str] | None = None) -
 PRECISION_FASTER = {("cnn", "tensorflow", "cpu")}  # where bfloat16 compute measured faster (see above)
 
 
+@functools.lru_cache(maxsize=1)
+def _cpuinfo() -> str:
+    """This machine's /proc/cpuinfo (read once: the launch form asks on every keystroke)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            return fh.read(1 << 16)
+    except OSError:
+        return ""
+
+
 def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
     """Whether this CPU has native bfloat16 arithmetic (Linux /proc/cpuinfo flags)."""
     if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-                cpuinfo = fh.read(1 << 16)
-        except OSError:
-            return False
+        cpuinfo = _cpuinfo()
     flags = set()
     for line in cpuinfo.splitlines():
         if line.startswith("flags"):

@@ -184,9 +184,9 @@ def start(config: RunConfig, store: RunStore | None = None, backend: LaunchBacke
     `tag` links the run to a sweep case (sweep, case_key, case_index); `threads` is its CPU budget.
     """
     store = store or RunStore()
+    config = resolve_backend(config)
     if not checked:
         preflight(config)
-    config = resolve_backend(config)
     record = store.create(config.to_dict(), name=config.name, **(tag or {}))  # type: ignore[arg-type]
     _spawn(record, store, backend, resume=False, env=thread_env(threads))
     return store.get(record.id)

@@ -159,13 +159,10 @@ class SweepSpec:
             if not sep or not key.strip() or not values.strip():
                 raise UserError(f"--grid {item!r}: expected key=value|value, e.g. --grid \"dropout=0.2|0.45\"")
             grid[key.strip().replace("-", "_")] = [v.strip() for v in values.split("|")]
-        spec = cls(base=base, grid=grid)
+        spec = cls(base=base, grid=grid, repeat=repeat, random=random_n, seed=seed, name=name)
         spec.absolute_paths(Path.cwd())
-        lines = ["[base]", *(f"{k} = {json.dumps(v)}" for k, v in base.items()), "[grid]",
-                 *(f"{k} = {json.dumps(v)}" for k, v in grid.items()), "[sweep]", f"repeat = {repeat}",
-                 f"seed = {seed}", *([f"random = {random_n}"] if random_n else [])]
-        return cls(base=base, grid=grid, repeat=repeat, random=random_n, seed=seed, name=name,
-                   text="\n".join(lines) + "\n")
+        spec.text = spec.to_toml()
+        return spec
 
     # -- expansion ------------------------------------------------------------------
     def settings(self) -> list[tuple[dict[str, Any], dict[str, float], str]]:
