@@ -23,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tuiapp.runs.rundir import RunDir  # noqa: E402
+
 TRAINERS = {
     "keras": ["mlp", "--set", "units=16", "--set", "validation_split=0.1"],
     "numpy": ["scratch-mlp", "--set", "units=16", "--set", "validation_size=500"],
@@ -57,7 +61,7 @@ def one_round(home: Path, trainer: str, epochs: int, rng: random.Random) -> tupl
         if cli(home, "resume", run_id, "--json").returncode == 0:
             break
     run_dir = home / "runs" / run_id
-    with open(run_dir / "history.csv", newline="") as handle:
+    with open(RunDir(run_dir).history, newline="") as handle:
         rows = [int(r["epoch"]) for r in csv.DictReader(handle)]
     record = json.loads(cli(home, "show", run_id, "--json").stdout)
     curve = [e["epoch"] for e in record["epochs"]]

@@ -184,6 +184,7 @@ class Architecture:
     presets: tuple[Preset, ...]
     builder: str  # "module:function" that builds the network (imported lazily)
     summarizer: Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, str, int]]]
+    trainer: str = "keras"  # which trainer trains it, by name: keras, text, numpy or toy (the worker's registry)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def param(self, name: str) -> Param:

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from tuiapp.engine.backends import FASTEST, choose
-from tuiapp.engine.events import read_events
-from tuiapp.engine.store import RunStore
+from tuiapp.runs.backends import FASTEST, choose
+from tuiapp.runs.events import read_events
+from tuiapp.runs.store import RunStore
 
 from .conftest import json_lines, run_cli, wait_for
 
@@ -48,7 +48,7 @@ def test_jax_trains_records_resumes_and_is_deterministic(home):
     assert json_lines(again.stdout)[-1]["metrics"] == lines[-1]["metrics"]  # same seed, same result
     auto = run_cli(home, "train", "mlp", "--epochs", "1", *SMALL, "--json")  # both installed: auto picks jax
     run_id = json_lines(auto.stdout)[-1]["run"]
-    assert RunStore().get(run_id).config["backend"] == "jax"
+    assert RunStore().get(run_id).config.backend == "jax"
     long = run_cli(home, "train", "mlp", "--backend", "jax", "--epochs", "40", *SMALL, "--detach", "--json")
     run_id = json_lines(long.stdout)[0]["run"]
     wait_for(lambda: any(e["type"] == "epoch" for e in read_events(home / "runs" / run_id)[0]), timeout=120)
@@ -77,7 +77,7 @@ def test_jax_text_model_and_its_sampler(home):
 
 
 def test_precision_auto_is_bfloat16_only_where_measured_faster():
-    from tuiapp.engine.backends import choose_precision, cpu_has_bf16
+    from tuiapp.runs.backends import choose_precision, cpu_has_bf16
 
     assert choose_precision("cnn", "tensorflow", "cpu", bf16=True)[0] == "bfloat16"
     assert choose_precision("cnn", "tensorflow", "cpu", bf16=False)[0] == "float32"
@@ -88,7 +88,7 @@ def test_precision_auto_is_bfloat16_only_where_measured_faster():
 
 
 def test_precision_is_recorded_shown_and_refused_when_wrong(home):
-    from tuiapp.engine.backends import cpu_has_bf16
+    from tuiapp.runs.backends import cpu_has_bf16
 
     run = run_cli(home, "train", "cnn", "--epochs", "1", "--precision", "bfloat16", "--backend", "tensorflow",
                   "--set", "filters=8,8", "--json")
@@ -97,12 +97,12 @@ def test_precision_is_recorded_shown_and_refused_when_wrong(home):
     assert next(e for e in lines if e.get("type") == "model")["precision"] == "bfloat16"
     assert lines[-1]["metrics"]["test_accuracy"] > 0.5  # it learns: float32 softmax over bfloat16 maths
     run_id = lines[-1]["run"]
-    assert RunStore().get(run_id).config["precision"] == "bfloat16"
+    assert RunStore().get(run_id).config.precision == "bfloat16"
     assert "tensorflow, bfloat16" in run_cli(home, "show", run_id, COLUMNS="100").stdout
     auto = run_cli(home, "train", "cnn", "--epochs", "1", "--backend", "tensorflow", "--set", "filters=8,8",
                    "--json")
     config = RunStore().get(json_lines(auto.stdout)[-1]["run"]).config
-    assert config["precision"] == ("bfloat16" if cpu_has_bf16() else "float32")  # auto is resolved, not kept
+    assert config.precision == ("bfloat16" if cpu_has_bf16() else "float32")  # auto is resolved, not kept
     for bad in (["cnn", "--precision", "half"], ["scratch-mlp", "--precision", "bfloat16"]):
         out = run_cli(home, "train", *bad)
         assert out.returncode == 2 and out.stdout.count("\n") + out.stderr.count("\n") == 1, out

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tuiapp.engine.events import read_events
+from tuiapp.runs.events import read_events
+from tuiapp.runs.state import RunState
 from tuiapp.ui.app import make_app
 from tuiapp.ui.screens.run import RunScreen
 from tuiapp.ui.widgets.panels import LossChart
 from tuiapp.views.chart import ChartOptions, run_chart
-from tuiapp.views.state import RunState
 
 from .conftest import json_lines, run_cli
 from .test_ui import until

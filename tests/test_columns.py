@@ -10,7 +10,7 @@ import time
 
 from textual.widgets import DataTable, Static
 
-from tuiapp.engine.store import RunStore
+from tuiapp.runs.store import RunStore
 from tuiapp.ui.app import make_app
 from tuiapp.ui.screens.run import RunScreen
 from tuiapp.ui.screens.runs import RunsScreen

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from tuiapp.data.sources import FILES
-from tuiapp.engine.events import read_events
-from tuiapp.engine.store import RunStore
+from tuiapp.runs.events import read_events
+from tuiapp.runs.store import RunStore
 
 from .conftest import cli_env, json_lines, run_cli
 from .test_sources import make_idx_dir
@@ -304,7 +304,7 @@ def test_export_refuses_to_overwrite_or_follow_links_and_names_are_escaped(home,
 
 def test_worker_command_isolates_imports():
     """The worker starts with -I and an explicit package path, working in '/'."""
-    from tuiapp.engine.launch import PACKAGE_ROOT, worker_command
+    from tuiapp.runs.launchers.base import PACKAGE_ROOT, worker_command
 
     cmd = worker_command(__import__("pathlib").Path("/tmp/run"), resume=True)
     assert cmd[:2] == [sys.executable, "-I"] and PACKAGE_ROOT in cmd and cmd[-1] == "--resume"

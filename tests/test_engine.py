@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tuiapp.engine.events import read_events
-from tuiapp.engine.store import RunStore
+from tuiapp.runs.events import read_events
+from tuiapp.runs.store import RunStore
 
 from .conftest import json_lines, run_cli, wait_for
 

@@ -89,7 +89,7 @@ def test_without_tensorboardx_the_scalars_are_still_written(home, tmp_path, monk
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     from tuiapp.cli.export import export_run
-    from tuiapp.engine import tensorboard
+    from tuiapp.runs import tensorboard
 
     out = run_cli(home, "train", "scratch-mlp", "--epochs", "2", "--set", "units=16", "--json")
     run_id = json_lines(out.stdout)[-1]["run"]

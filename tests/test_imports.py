@@ -19,8 +19,8 @@ def loaded_after(code: str) -> set[str]:
 
 def test_core_imports_no_ui_no_framework():
     code = ("import models, models.scratch.mlp, models.scratch.stepper, tuiapp.config, tuiapp.data, "
-            "tuiapp.engine.launch, tuiapp.engine.store, tuiapp.engine.events, tuiapp.engine.steps, "
-            "tuiapp.views.render, tuiapp.views.state, tuiapp.cli.app")
+            "tuiapp.runs.launch, tuiapp.runs.store, tuiapp.runs.events, tuiapp.backprop, "
+            "tuiapp.views.render, tuiapp.runs.state, tuiapp.cli.app")
     assert loaded_after(code) == set()
 
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tuiapp.engine.events import read_events
-from tuiapp.engine.store import RunStore
+from tuiapp.runs.events import read_events
+from tuiapp.runs.store import RunStore
 
 from .conftest import json_lines, run_cli, wait_for
 
@@ -102,7 +102,7 @@ def test_worker_with_the_index_off_is_folded_in(home):
     import subprocess
 
     from tuiapp.config import RunConfig
-    from tuiapp.engine.launch import worker_command, worker_env
+    from tuiapp.runs.launchers.base import worker_command, worker_env
 
     store = RunStore()
     config = RunConfig.create("scratch-mlp", sets=["units=16", "validation_size=500", "epochs=2"])

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tuiapp.engine.store import RunStore, SweepStore
+from tuiapp.runs.store import RunStore, SweepStore
 
 from .conftest import run_cli, wait_for
 

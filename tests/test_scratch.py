@@ -95,8 +95,8 @@ def test_chapter_131_network_agrees_with_keras(epochs):
     backprop = build_fd_mlp({"seed": 1}, {})
     for _ in range(epochs):
         backprop.train_step(x, y, 0.01)
+    from tuiapp.backprop import step_records
     from tuiapp.config import RunConfig
-    from tuiapp.engine.steps import step_records
 
     config = RunConfig.create("fd-mlp", None, [f"epochs={epochs}"])
     last = list(step_records(config, epochs))[-1]

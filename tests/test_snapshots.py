@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tuiapp.engine.store import RunStore
+from tuiapp.runs.store import RunStore
 from tuiapp.ui.app import make_app
 
 from .conftest import json_lines, run_cli

@@ -10,9 +10,9 @@ import sys
 import pytest
 
 from tuiapp.config import RunConfig
-from tuiapp.engine.events import EventWriter, read_events
-from tuiapp.engine.store import RunStore
 from tuiapp.errors import UserError
+from tuiapp.runs.events import EventWriter, read_events
+from tuiapp.runs.store import RunStore
 
 
 def test_wal_and_references(home):

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tuiapp.config import ConfigError
-from tuiapp.engine.store import RunStore, SweepStore
+from tuiapp.runs.store import RunStore, SweepStore
 from tuiapp.sweeps.spec import SweepSpec
 
 from .conftest import run_cli, wait_for
@@ -214,5 +214,5 @@ def test_relative_data_paths_mean_from_where_the_sweep_was_given(home, tmp_path)
     store = RunStore()
     runs = store.list()
     assert len(runs) == 6 and all(r.status == "finished" for r in runs)
-    assert {r.config["data_dir"] for r in runs} == {str(digits)}
+    assert {r.config.data_dir for r in runs} == {str(digits)}
     assert all(r.data_source.startswith("full") for r in runs)

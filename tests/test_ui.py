@@ -11,7 +11,7 @@ import time
 import pytest
 from textual.widgets import Button, Input, OptionList, Static
 
-from tuiapp.engine.store import RunStore, pid_is_worker
+from tuiapp.runs.store import RunStore, pid_is_worker
 from tuiapp.ui.app import make_app
 from tuiapp.ui.screens.launch import LaunchScreen
 from tuiapp.ui.screens.modals import ConfirmModal, ErrorModal, QuitModal

@@ -106,7 +106,7 @@ async def test_letters_typed_into_fields_stay_in_the_fields(home):
 
 
 async def test_the_form_shows_and_starts_the_precision(home):
-    from tuiapp.engine.backends import cpu_has_bf16
+    from tuiapp.runs.backends import cpu_has_bf16
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

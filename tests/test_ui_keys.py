@@ -7,7 +7,7 @@ import signal
 
 from textual.widgets import Footer, TabbedContent
 
-from tuiapp.engine.store import RunStore, pid_is_worker
+from tuiapp.runs.store import RunStore, pid_is_worker
 from tuiapp.ui.app import make_app
 from tuiapp.ui.screens.run import RunScreen
 from tuiapp.ui.screens.runs import RunsScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Button, DataTable, Static
 
-from tuiapp.engine.store import RunStore, SweepStore
+from tuiapp.runs.store import RunStore, SweepStore
 from tuiapp.ui.app import make_app
 from tuiapp.ui.screens.run import RunScreen
 from tuiapp.ui.screens.sweeps import SweepScreen, SweepsScreen
@@ -42,8 +42,8 @@ async def test_form_values_with_bars_start_a_sweep_shown_live(home):
         await until(pilot, lambda: "best val % vs learning_rate" in text_of(screen.query_one("#sweep-plot", Static)), 5)
         sweep = SweepStore(RunStore()).get("last")
         runs = SweepStore(RunStore()).runs(sweep.id)
-        assert sorted(r.config["hp"]["learning_rate"] for r in runs) == [0.0005, 0.001]
-        assert all(r.config["hp"]["units"] == [16] and r.config["hp"]["epochs"] == 2 for r in runs)
+        assert sorted(r.config.hp["learning_rate"] for r in runs) == [0.0005, 0.001]
+        assert all(r.config.hp["units"] == [16] and r.config.hp["epochs"] == 2 for r in runs)
         table.focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RunScreen), 10)

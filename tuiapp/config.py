@@ -35,15 +35,16 @@ class RunConfig:
     data_dir: str | None = None
     text: str | None = None
     device: str = "cpu"
-    backend: str = "auto"  # resolved when the run starts (tuiapp.engine.backends): a run records the one it used
+    backend: str = "auto"  # resolved when the run starts (tuiapp.runs.backends): a run records the one it used
     precision: str = "auto"  # float32, or bfloat16 compute with float32 weights (Keras mixed precision); resolved too
     name: str = ""
 
     # -- construction -----------------------------------------------------------------
     @classmethod
     def create(cls, arch: str, preset: str | None = None, sets: list[str] | tuple[str, ...] = (),
-               **overrides: Any) -> RunConfig:
-        """A config from an architecture's preset, `key=value` strings and typed overrides.
+               settings: dict[str, Any] | None = None, **overrides: Any) -> RunConfig:
+        """A config from an architecture's preset, `key=value` strings, `settings` (a sweep's: text is parsed
+        like `--set`, typed values are checked) and typed overrides.
 
         Raises ConfigError listing every bad field.
         """
@@ -55,6 +56,7 @@ class RunConfig:
             raise ConfigError([str(exc)]) from None
         config = cls(arch=arch, preset=preset, hp=hp, data=architecture.datasets[0])
         problems: list[str] = []
+        settings = settings or {}
         top = {f.name for f in fields(cls)} - {"arch", "preset", "hp"}
         for key, value in overrides.items():
             if value is None:
@@ -63,17 +65,21 @@ class RunConfig:
                 setattr(config, key, value)
             else:
                 config.hp[key] = value
+        values: dict[str, Any] = {}
         for item in sets:
             key, sep, text = item.partition("=")
             key = key.strip().replace("-", "_")
             if not sep or not key:
                 problems.append(f"--set {item!r}: expected key=value, e.g. learning_rate=0.01")
                 continue
+            values[key] = text.strip() if key in top else text
+        for key, value in {**values, **settings}.items():
             if key in top:
-                setattr(config, key, text.strip() or None)
+                setattr(config, key, (value or None) if isinstance(value, str) else value)
                 continue
-            try:
-                config.hp[key] = architecture.param(key).parse(text)
+            try:  # text is parsed as `--set` parses it; a typed value (a spec file's) is checked as it is
+                param = architecture.param(key)
+                config.hp[key] = param.parse(value) if isinstance(value, str) else param.check(value)
             except ParamError as exc:
                 problems.append(str(exc))
         for key in ("data_dir", "text"):  # the run's process works in its own folder: keep paths absolute
@@ -98,6 +104,22 @@ class RunConfig:
         problems = config.problems()
         if problems:
             raise ConfigError(problems)
+        return config
+
+    @classmethod
+    def lenient(cls, raw: dict[str, Any], arch: str = "") -> RunConfig:
+        """A config as recorded with a run, never refused: fields a newer or older version wrote are dropped, missing
+        ones take their defaults (and missing hyperparameters their architecture's). For reading runs, not starting
+        them: `from_dict` validates."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known} if isinstance(raw, dict) else {}
+        values.setdefault("arch", arch)
+        values["hp"] = dict(values.get("hp") or {}) if isinstance(values.get("hp") or {}, dict) else {}
+        config = cls(**values)
+        architecture = models.REGISTRY.get(config.arch)
+        if architecture is not None:
+            for param in architecture.params:
+                config.hp.setdefault(param.name, param.default)
         return config
 
     # -- validation -------------------------------------------------------------------
@@ -175,8 +197,10 @@ class RunConfig:
 
     def describe_changes(self) -> str:
         """Hyperparameters that differ from the preset, as key=value (for run names and tables)."""
+        from tuiapp.views.printable import fmt_value
+
         base = self.architecture.defaults(self.preset)
-        changed = [f"{k}={_fmt(v)}" for k, v in self.hp.items() if base.get(k) != v]
+        changed = [f"{k}={fmt_value(v)}" for k, v in self.hp.items() if base.get(k) != v]
         return " ".join(changed)
 
 
@@ -189,9 +213,3 @@ def _vocab_size(path: str, mtime: float, lowercase: bool, keep_newlines: bool, m
         return len(load_corpus(path, lowercase, keep_newlines, min_freq, seq).vocab)
     except UserError:
         return 60
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    return str(value)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from tuiapp.engine.events import read_events
-from tuiapp.engine.store import ACTIVE, RunStore
+from tuiapp.runs.events import read_events
+from tuiapp.runs.store import ACTIVE, RunStore
 
 from ..conftest import json_lines, run_cli, wait_for
 from .harness import TRAINERS, history_epochs, train_killed

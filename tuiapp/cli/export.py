@@ -8,10 +8,10 @@ import json
 import shutil
 from pathlib import Path
 
-from tuiapp.engine.events import read_events
-from tuiapp.engine.files import write_text_atomic
-from tuiapp.engine.store import RunStore
 from tuiapp.errors import UserError
+from tuiapp.runs.events import read_events
+from tuiapp.runs.files import write_text_atomic
+from tuiapp.runs.store import RunStore
 
 FORMATS = ("csv", "json", "tensorboard")
 
@@ -37,14 +37,14 @@ def export_run(ref: str, fmt: str, out: Path, store: RunStore | None = None, for
         raise UserError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     store = store or RunStore()
     record = store.get(ref)
-    events, _ = read_events(record.dir / "events.jsonl")
+    events, _ = read_events(record.dir)
     out.mkdir(parents=True, exist_ok=True)
     epochs = [e for e in events if e["type"] == "epoch"]
     batches = [e for e in events if e["type"] == "batch"]
     if fmt == "json":
         path = _target(out / f"{record.id}.json", force)
         doc = {"id": record.id, "status": record.status, "arch": record.arch, "preset": record.preset,
-               "config": record.config, "metrics": record.metrics, "error": record.error,
+               "config": record.config.to_dict(), "metrics": record.metrics, "error": record.error,
                "created": record.created, "started": record.started, "ended": record.ended,
                "data_source": record.data_source, "device": record.device, "events": events}
         write_text_atomic(path, json.dumps(doc, indent=1))
@@ -60,7 +60,7 @@ def export_run(ref: str, fmt: str, out: Path, store: RunStore | None = None, for
             writer.writerows(rows)
             write_text_atomic(path, text.getvalue())
         return paths
-    from tuiapp.engine.tensorboard import write_run
+    from tuiapp.runs.tensorboard import write_run
 
     folder, full = write_run(record, events, _target(out / f"{record.id}-tensorboard", force))
     if not full:

@@ -9,8 +9,10 @@ import time
 import typer
 
 from tuiapp.cli.console import console as make_console
-from tuiapp.engine.events import Event, latest_attempt_offset
-from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
+from tuiapp.runs.events import Event, latest_attempt_offset
+from tuiapp.runs.rundir import RunDir
+from tuiapp.runs.status import ACTIVE, RESUMABLE
+from tuiapp.runs.store import RunRecord, RunStore
 from tuiapp.views.follow import RunFollower
 
 POLL_S = 0.1
@@ -50,7 +52,7 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     if offset is None:
-        offset = latest_attempt_offset(record.dir / "events.jsonl")
+        offset = latest_attempt_offset(RunDir(record.dir).events)
     follower = RunFollower(store, record.id, offset)
     console = make_console()
     epochs = record.epochs
@@ -140,6 +142,6 @@ def _print_result(console, record: RunRecord) -> None:
         console.print(f"`tuiapp show {record.id}` for curves, confusion matrix and weights")
     else:
         console.print(f"[red bold]{record.status}[/] {record.id}{duration}: {escape(one_line(record.error or ''))}")
-        if record.status in ("cancelled", "interrupted", "diverged") or (
+        if record.status in RESUMABLE and record.status != "failed" or (
                 record.status == "failed" and "resume" in (record.error or "")):
             console.print(f"history and checkpoint kept in {record.dir}; `tuiapp resume {record.id}` continues it")

@@ -3,35 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tuiapp.errors import UserError
-
-
-def load_sampler(run_dir: Path, run_id: str):
-    """The run's latest sampler (written at the end of every epoch)."""
-    from models.sampler import CharSampler
-
-    path = run_dir / "sampler.npz"
-    if not path.exists():
-        raise UserError(f"run {run_id} has no trained text model yet (it writes one at the end of each epoch); "
-                        "only char-lstm runs generate text")
-    try:
-        return CharSampler.load(str(path))
-    except Exception as exc:  # a damaged or hand-edited file: say which, never a traceback
-        raise UserError(f"{path}: not a sampler written by a char-lstm run ({type(exc).__name__}: {exc}); "
-                        "the next completed epoch writes it again") from None
-
-
-def clean_seed(seed: str, config: dict) -> str:
-    """Apply the run's corpus options to the seed text, as its training text was."""
-    from tuiapp.data.text import clean
-
-    hp = config.get("hp", {})
-    return clean(seed, hp.get("lowercase", False), hp.get("keep_newlines", True))
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +23,9 @@ def register(app: typer.Typer) -> None:
         """Generate text from a trained (or training) text model, streamed as it is produced."""
         import numpy as np
 
-        from tuiapp.engine.store import RunStore
+        from tuiapp.data.text import clean_seed
+        from tuiapp.runs.rundir import RunDir
+        from tuiapp.runs.store import RunStore
 
         if length < 1:
             raise UserError(f"--length {length}: give at least 1")
@@ -56,8 +34,8 @@ def register(app: typer.Typer) -> None:
         if top_k is not None and top_k < 1:
             raise UserError(f"--top-k {top_k}: expected a whole number of at least 1")
         record = RunStore().get(run)
-        sampler = load_sampler(record.dir, record.id)
-        text = clean_seed(seed, record.config)
+        sampler = RunDir(record.dir).load_sampler(record.id)
+        text = clean_seed(seed, record.config.hp)
         unknown = sorted({ch for ch in text if ch not in sampler.vocab})
         if unknown and "\x00" not in sampler.vocab:
             typer.echo(f"note: {''.join(unknown)!r} not in the model's vocabulary; left out of the seed", err=True)

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.")] = None,
     ) -> None:
         """List runs: id, status, pid, architecture, metrics."""
-        from tuiapp.engine.store import RunStore
+        from tuiapp.runs.store import RunStore
 
         records = RunStore().current(status)
         if as_json:
@@ -89,8 +89,8 @@ def register(app: typer.Typer) -> None:
     def cancel(run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],
                wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait until it has stopped.")] = True) -> None:
         """Stop a run at the end of its current batch; history and checkpoint are kept."""
-        from tuiapp.engine import launch
-        from tuiapp.engine.store import RunStore
+        from tuiapp.runs import launch
+        from tuiapp.runs.store import RunStore
         from tuiapp.views.printable import one_line
 
         store = RunStore()
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
     def delete(run: Annotated[list[str], typer.Argument(help="Run ids.")],
                yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False) -> None:
         """Delete runs (their index rows and folders)."""
-        from tuiapp.engine.store import ACTIVE, RunStore
+        from tuiapp.runs.store import ACTIVE, RunStore
 
         store = RunStore()
         records = [store.get(r) for r in run]

@@ -21,18 +21,18 @@ def spec_dir() -> Path:
 
 def print_table(ref: str, all_columns: bool = False) -> None:
     from tuiapp.cli.console import console, table_width
-    from tuiapp.engine.store import RunStore
-    from tuiapp.sweeps.engine import results, table_rows
-    from tuiapp.views.printable import fmt_duration
+    from tuiapp.runs.store import RunStore
+    from tuiapp.views.printable import fmt_duration, one_line
+    from tuiapp.views.sweep_table import cases_done, results, table_rows
     from tuiapp.views.table import Column, fit_table
 
     store = RunStore()
     sweep, spec, rows = results(ref, store)
     header, cells = table_rows(spec, rows, all_columns)
     out = console()
-    done = sum(1 for r in rows if r.run and r.run.status in ("finished", "diverged"))
+    done = cases_done(rows)
     spent = sum((r.run.duration or 0) for r in rows if r.run)
-    out.print(f"[bold]{sweep.name}[/] ({sweep.id}): {sweep.status}, {done}/{len(rows)} cases done, "
+    out.print(f"[bold]{one_line(sweep.name)}[/] ({sweep.id}): {sweep.shown_status}, {done}/{len(rows)} cases done, "
               f"{sweep.parallel} at a time x {sweep.threads} thread(s), cpu time {fmt_duration(spent)}"
               + (f"; {sweep.error}" if sweep.error else ""))
     for note in spec.notes:
@@ -53,8 +53,8 @@ def print_table(ref: str, all_columns: bool = False) -> None:
 
 def follow_sweep(ref: str) -> int:
     """Print each case as it ends, then the table; 0 when every case finished."""
-    from tuiapp.engine.store import RunStore, SweepStore
-    from tuiapp.sweeps.engine import coordinator_alive
+    from tuiapp.runs.status import ACTIVE
+    from tuiapp.runs.store import RunStore, SweepStore
 
     store = RunStore()
     sweeps = SweepStore(store)
@@ -63,13 +63,13 @@ def follow_sweep(ref: str) -> int:
     try:
         while True:
             for run in sweeps.runs(sweep.id):
-                if run.status not in ("queued", "running") and run.id not in reported:
+                if run.status not in ACTIVE and run.id not in reported:
                     reported.add(run.id)
                     acc = run.metrics.get("test_accuracy")
                     typer.echo(f"case {run.case_index}: {run.id} {run.status}"
                                + (f", test accuracy {acc:.4f}" if acc is not None else ""))
             sweep = sweeps.get(sweep.id)
-            if sweep.status not in ("queued", "running") or not coordinator_alive(sweep):
+            if sweep.shown_status not in ACTIVE:
                 break
             time.sleep(1.0)
     except KeyboardInterrupt:
@@ -80,13 +80,13 @@ def follow_sweep(ref: str) -> int:
 
 
 def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, options: dict | None = None,
-           backend: str = "local") -> None:
+           launcher: str = "local") -> None:
     from tuiapp.sweeps import engine
 
     if dry_run:
         dry(spec, parallel)
         return
-    sweep = engine.start(spec, parallel=parallel, name=name, options=options, backend=backend)
+    sweep = engine.start(spec, parallel=parallel, name=name, options=options, launcher=launcher)
     typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
                f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
     if not detach:
@@ -137,7 +137,10 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help="export: csv, md, json or tensorboard.")] = "md",
         out: Annotated[Path | None, typer.Option("--out", "-o", help="export: a file (default: stdout).")] = None,
         extend: Annotated[Path | None, typer.Option("--extend", help="resume: a spec that adds cases.")] = None,
-        backend: Annotated[str, typer.Option("--backend", help="local (processes here) or ray.")] = "local",
+        launcher: Annotated[str | None, typer.Option("--launcher", help="Where the runs start: local (processes "
+                                                                        "here) or ray.")] = None,
+        backend: Annotated[str | None, typer.Option("--backend", hidden=True,
+                                                    help="Old name of --launcher.")] = None,
         address: Annotated[str, typer.Option("--address", help="ray: auto, HOST:PORT, or local (a Ray started "
                                                                 "for the sweep).")] = "local",
         cpus_per_run: Annotated[float | None, typer.Option("--cpus-per-run", help="ray: num_cpus of each run.")] = None,
@@ -167,9 +170,11 @@ def register(app: typer.Typer) -> None:
                 for path in engine.export_tensorboard(ref, out):
                     typer.echo(str(path))
             else:
-                text = engine.export(ref, fmt)
+                from tuiapp.views.sweep_table import export
+
+                text = export(ref, fmt)
                 if out:
-                    from tuiapp.engine.files import write_text_atomic
+                    from tuiapp.runs.files import write_text_atomic
 
                     if out.exists() or out.is_symlink():
                         raise UserError(f"{out} exists; export to a new file")
@@ -184,16 +189,28 @@ def register(app: typer.Typer) -> None:
             if not grid and not set_:
                 raise UserError(f"`tuiapp sweep {target}` needs --grid key=a|b (or a spec.toml file)")
             spec = SweepSpec.from_flags(target, preset, grid or [], set_ or [], repeat, random_n, seed, name)
-        options = {"address": address, "gpus_per_run": gpus_per_run,
-                   **({"cpus_per_run": cpus_per_run} if cpus_per_run else {})} if backend == "ray" else {}
-        _start(spec, parallel, name, detach, dry_run, options, backend)
+        if backend is not None:
+            typer.echo(f"note: `sweep --backend {backend}` is now `--launcher {backend}` (--backend still works "
+                       "for sweeps; `train --backend` is the Keras backend)", err=True)
+            if launcher is not None and launcher != backend:
+                raise UserError(f"--backend {backend} and --launcher {launcher} disagree; give --launcher alone")
+        launcher = launcher or backend or "local"
+        flags = {"address": None if address == "local" else address, "cpus_per_run": cpus_per_run,
+                 "gpus_per_run": gpus_per_run or None}
+        from tuiapp.runs import launchers
+
+        options = launchers.check_options(launcher, flags)
+        if launcher == "ray":
+            options = {"address": address, "gpus_per_run": gpus_per_run, **options}
+        _start(spec, parallel, name, detach, dry_run, options, launcher)
 
     @app.command("sweeps")
     def sweeps_cmd() -> None:
         """List sweeps: id, name, status, cases done, parallelism."""
         from tuiapp.cli.console import console, table_width
-        from tuiapp.engine.store import RunStore, SweepStore
-        from tuiapp.sweeps.engine import coordinator_alive
+        from tuiapp.runs.status import CASE_DONE
+        from tuiapp.runs.store import RunStore, SweepStore
+        from tuiapp.views.printable import one_line
         from tuiapp.views.table import Column, fit_table
 
         store = RunStore()
@@ -201,9 +218,8 @@ def register(app: typer.Typer) -> None:
         rows = []
         for s in sweeps.list():
             runs = sweeps.runs(s.id)
-            status = s.status if s.status not in ("queued", "running") or coordinator_alive(s) else "interrupted"
-            done = sum(1 for r in runs if r.status in ("finished", "diverged"))
-            rows.append([s.id, s.name, status, f"{done}/{s.options.get('cases', len(runs))}", str(s.parallel)])
+            done = sum(1 for r in runs if r.status in CASE_DONE)
+            rows.append([s.id, one_line(s.name), s.shown_status, f"{done}/{s.options.get('cases', len(runs))}", str(s.parallel)])
         if not rows:
             typer.echo("no sweeps yet; `tuiapp sweep mlp --grid \"dropout=0.2|0.45\"` starts one")
             return

@@ -34,8 +34,8 @@ def register(app: typer.Typer) -> None:
         """Train a network of the zoo in its own process and follow it (Ctrl-C detaches, the run goes on)."""
         from tuiapp.cli.follow import follow
         from tuiapp.config import RunConfig
-        from tuiapp.engine import launch
-        from tuiapp.engine.store import RunStore
+        from tuiapp.runs import launch
+        from tuiapp.runs.store import RunStore
 
         overrides = {"data": data, "data_dir": data_dir,
                      "source": source, "text": text, "device": device, "backend": backend,
@@ -67,12 +67,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Continue a cancelled, interrupted, failed or diverged run from its last completed epoch."""
         from tuiapp.cli.follow import follow
-        from tuiapp.engine import launch
-        from tuiapp.engine.store import RunStore
+        from tuiapp.runs import launch
+        from tuiapp.runs.rundir import RunDir
+        from tuiapp.runs.store import RunStore
 
         store = RunStore()
         before = store.get(run)
-        size = (before.dir / "events.jsonl").stat().st_size if (before.dir / "events.jsonl").exists() else 0
+        events = RunDir(before.dir).events
+        size = events.stat().st_size if events.exists() else 0
         record = launch.resume(run, store, epochs)
         if detach:
             typer.echo(f"resumed {record.id} (pid {record.pid})")
@@ -87,7 +89,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Follow a run (started here, from another terminal or by the UI) until it ends."""
         from tuiapp.cli.follow import follow
-        from tuiapp.engine.store import RunStore
+        from tuiapp.runs.store import RunStore
 
         store = RunStore()
         raise typer.Exit(follow(store.get_current(run), store, as_json, weights=weights))
@@ -106,9 +108,9 @@ def register_step(app: typer.Typer) -> None:
         """Backpropagation made visible: the first N training steps of a tiny network, number by number."""
         import json
 
+        from tuiapp.backprop import step_records
         from tuiapp.cli.console import console as make_console
         from tuiapp.config import RunConfig
-        from tuiapp.engine.steps import step_records
         from tuiapp.errors import UserError
         from tuiapp.views.steps import step_view
 

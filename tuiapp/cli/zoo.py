@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         import models
         from tuiapp.cli.console import console, table_width
         from tuiapp.config import RunConfig
+        from tuiapp.views.printable import fmt_value
         from tuiapp.views.table import Column, fit_table
 
         out = console()
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(_arch_json(a), separators=(",", ":")))
                 return
             out.print(f"[bold]{a.id}: {a.title}[/]")
-            cells = [[p.name, _fmt(p.default), p.describe_range(), p.help] for p in a.params]
+            cells = [[p.name, fmt_value(p.default) or "(none)", p.describe_range(), p.help] for p in a.params]
             table, dropped = fit_table([Column("name"), Column("default"), Column("allowed", wrap=True, min_width=14),
                                         Column("help", wrap=True, priority=1, min_width=20)], cells, table_width(out))
             out.print(table)
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
                 out.print(f"[dim](help left out at {out.width} columns: `tuiapp models {a.id} --json` has it)[/]")
             out.print(f"data sets: {', '.join(a.datasets)}; input: {a.input_kind}; engine: {a.engine}")
             if a.engine != "numpy":
-                from tuiapp.engine.backends import FASTEST, MEASURED, choose, choose_precision
+                from tuiapp.runs.backends import FASTEST, MEASURED, choose, choose_precision
 
                 chosen, why = choose(a.id)
                 out.print(f"backend auto: {chosen} ({why}); fastest measured: CPU {FASTEST['cpu'].get(a.id, '-')}, "
@@ -84,9 +85,3 @@ def _arch_json(a) -> dict:
             for p in a.params
         ],
     }
-
-
-def _fmt(value) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value)) or "(none)"
-    return f"{value:g}" if isinstance(value, float) and abs(value) < 1e-3 else str(value)

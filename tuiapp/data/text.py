@@ -141,3 +141,8 @@ def read_vocab(path: Path) -> list[str] | None:
             or len(set(vocab)) != len(vocab):
         raise DataError(f"{path}: not a list of distinct single characters, as a run writes it")
     return vocab
+
+
+def clean_seed(seed: str, hp: dict) -> str:
+    """Apply a run's corpus options (its hyperparameters) to seed text, as its training text was."""
+    return clean(seed, hp.get("lowercase", False), hp.get("keep_newlines", True))

@@ -7,37 +7,37 @@ losing SSH does not stop it. A case is one run: the store's unique (sweep, case)
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuiapp.engine import launch
-from tuiapp.engine.store import (
-    ACTIVE,
-    DuplicateCase,
-    RunRecord,
-    RunStore,
-    SweepRecord,
-    SweepStore,
-    pid_runs,
-    this_host,
-)
 from tuiapp.errors import UserError
+from tuiapp.runs import launch, launchers
+from tuiapp.runs.launchers.base import PACKAGE_ROOT
+from tuiapp.runs.procs import this_host
+from tuiapp.runs.rundir import hold_lock
+from tuiapp.runs.status import (
+    ACTIVE,
+    CANCELLED,
+    COORDINATOR_MODULE,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    RUNNING,
+    SWEEP_CONTINUES,
+    coordinator_alive,
+)
+from tuiapp.runs.store import DuplicateCase, RunStore, SweepRecord, SweepStore
 from tuiapp.sweeps.spec import Case, SweepSpec
 
-BOOT = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from tuiapp.sweeps.engine import coordinate; "
+BOOT = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); from {COORDINATOR_MODULE} import coordinate; "
         "coordinate(sys.argv[1:])")
 POLL_S = 0.5
 CANCEL_WAIT_S = 60.0
-CONTINUE = ("interrupted", "failed", "cancelled")  # what `sweep resume` continues
-SETTLED = ("finished", "diverged")
-VERDICT_POINTS = 0.5
 
 
 def default_parallel() -> int:
@@ -83,17 +83,6 @@ def longest_first(cases: list[Case]) -> list[Case]:
     return sorted(cases, key=lambda c: (-estimate_seconds(c.config), c.index))
 
 
-def pid_is_coordinator(pid: int | None) -> bool:
-    """Whether `pid` is a live coordinator process on this machine."""
-    return pid_runs(pid, b"tuiapp.sweeps.engine")
-
-
-def coordinator_alive(sweep: SweepRecord) -> bool:
-    if sweep.host and sweep.host != this_host():
-        return sweep.heartbeat is not None and time.time() - sweep.heartbeat < 30
-    return pid_is_coordinator(sweep.pid)
-
-
 # -- starting -----------------------------------------------------------------------------
 def check(cases: list[Case]) -> None:
     """Each distinct data set, backend and device of the cases, checked before anything exists."""
@@ -106,27 +95,24 @@ def check(cases: list[Case]) -> None:
             launch.preflight(c)
 
 
-BACKENDS = ("local", "ray")
-
-
 def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None = None, name: str = "",
-          options: dict[str, Any] | None = None, backend: str = "local") -> SweepRecord:
+          options: dict[str, Any] | None = None, launcher: str = launchers.DEFAULT) -> SweepRecord:
     """Validate every case, record the sweep, start its coordinator."""
-    import importlib.util
-
     store = store or RunStore()
-    if backend not in BACKENDS:
-        raise UserError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
-    if backend == "ray" and importlib.util.find_spec("ray") is None:
-        raise UserError("--backend ray: ray is not installed here; `pip install \"tuiapp[ray]\"`")
+    launcher_options = launchers.check_options(launcher, options or {})
+    if launcher == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise UserError("--launcher ray: ray is not installed here; `pip install \"tuiapp[ray]\"`")
     cases = spec.expand()
     check(cases)
     parallel = parallel or default_parallel()
     if parallel < 1:
         raise UserError(f"--parallel {parallel}: give at least 1")
     sweeps = SweepStore(store)
-    sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), backend,
-                          {"cases": len(cases), **(options or {})})
+    sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), launcher,
+                          {"cases": len(cases), **launcher_options})
     spawn_coordinator(sweep, store)
     return sweeps.get(sweep.id)
 
@@ -135,14 +121,14 @@ def spawn_coordinator(sweep: SweepRecord, store: RunStore) -> None:
     log = store.home / "sweeps"
     log.mkdir(parents=True, exist_ok=True)
     with open(log / f"{sweep.id}.log", "ab") as out:
-        process = subprocess.Popen([sys.executable, "-I", "-c", BOOT, launch.PACKAGE_ROOT, str(store.home), sweep.id],
+        process = subprocess.Popen([sys.executable, "-I", "-c", BOOT, PACKAGE_ROOT, str(store.home), sweep.id],
                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True, close_fds=True, cwd="/",
                                    env={**os.environ, "TUIAPP_HOME": str(store.home)})
     import threading
 
     threading.Thread(target=process.wait, daemon=True).start()
-    SweepStore(store).update(sweep.id, pid=process.pid, host=this_host(), heartbeat=time.time(), status="running",
+    SweepStore(store).update(sweep.id, pid=process.pid, host=this_host(), heartbeat=time.time(), status=RUNNING,
                              ended=None, error=None)
 
 
@@ -160,6 +146,8 @@ def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = N
             raise UserError(f"the new spec drops or changes cases of {sweep.id}; --extend only adds cases")
         check(new)
         sweeps.update(sweep.id, spec=extend.text, options={**sweep.options, "cases": len(new)})
+    if not sweeps.claim(sweep, status=QUEUED, pid=None, heartbeat=time.time()):
+        raise UserError(f"{sweep.id} is being resumed by another command right now; `tuiapp sweep show {sweep.id}`")
     spawn_coordinator(sweeps.get(sweep.id), store)
     return sweeps.get(sweep.id)
 
@@ -175,13 +163,17 @@ def cancel(ref: str, store: RunStore | None = None) -> SweepRecord:
         for run in sweeps.runs(sweep.id):
             if run.status in ACTIVE:
                 launch.cancel(run.id, store)
-        sweeps.update(sweep.id, status="cancelled", ended=time.time())
+        sweeps.update(sweep.id, status=CANCELLED, ended=time.time())
     return sweeps.get(sweep.id)
 
 
 # -- the coordinator process ------------------------------------------------------------------
 def coordinate(argv: list[str]) -> None:
     home, sweep_id = Path(argv[0]), argv[1]
+    (home / "sweeps").mkdir(parents=True, exist_ok=True)
+    if hold_lock(home / "sweeps" / f"{sweep_id}.lock") is None:  # another coordinator runs this sweep: leave it
+        print(f"another coordinator holds {sweep_id}; this one exits", file=sys.stderr, flush=True)
+        return
     store = RunStore(home)
     sweeps = SweepStore(store)
     sweep = sweeps.get(sweep_id)
@@ -189,39 +181,34 @@ def coordinate(argv: list[str]) -> None:
     stop = {"asked": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    sweeps.update(sweep_id, status="running", pid=os.getpid(), host=this_host(), started=time.time(),
+    sweeps.update(sweep_id, status=RUNNING, pid=os.getpid(), host=this_host(), started=time.time(),
                   heartbeat=time.time(), ended=None, error=None)
     retried: set[str] = set()
-    handles: dict[str, launch.Handle] = {}  # run id -> where this coordinator started it
-    status, error = "finished", None
-    backend: Any = launch.LOCAL
+    handles: dict[str, launchers.Handle] = {}  # run id -> where this coordinator started it
+    status, error = FINISHED, None
+    launcher: Any = None
     try:
-        if sweep.backend == "ray":
-            from tuiapp.sweeps.ray_backend import from_options
-
-            backend = from_options(sweep.options, sweep.parallel, sweep.threads)
-            signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))  # ray.init installs its own
+        launcher = launchers.launcher_class(sweep.launcher).for_sweep(sweep.options, sweep.parallel, sweep.threads)
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))  # ray.init installs its own
         while True:
             runs = {r.case_key: r for r in sweeps.runs(sweep_id)}
             for run in runs.values():  # a worker on another node writes only its folder: fold it in
                 if run.id in handles and run.host not in (None, this_host()):
                     runs[run.case_key] = store.fold(run.id)
             active = [r for r in runs.values() if r.status in ACTIVE or
-                      (r.id in handles and backend.alive(handles[r.id]))]
+                      (r.id in handles and launcher.alive(handles[r.id]))]
             if stop["asked"]:
                 for run in active:
-                    if run.id in handles:
-                        backend.cancel(handles[run.id])
-                    else:
-                        launch.cancel(run.id, store)
+                    handle = handles.get(run.id) or launchers.handle_of(run)
+                    (launcher if handle.launcher == launcher.name else launchers.get(handle.launcher)).cancel(handle)
                 deadline = time.time() + CANCEL_WAIT_S  # the runs stop at their batch and record it
                 while time.time() < deadline and any(
-                        r.status in ACTIVE or (r.id in handles and backend.alive(handles[r.id]))
+                        r.status in ACTIVE or (r.id in handles and launcher.alive(handles[r.id]))
                         for r in sweeps.runs(sweep_id)):
                     time.sleep(POLL_S)
-                status = "cancelled"
+                status = CANCELLED
                 break
-            todo = [c for c in cases if c.key not in runs or (runs[c.key].status in CONTINUE
+            todo = [c for c in cases if c.key not in runs or (runs[c.key].status in SWEEP_CONTINUES
                                                                and c.key not in retried)]
             if not todo and not active:
                 break
@@ -231,118 +218,36 @@ def coordinate(argv: list[str]) -> None:
                 run = runs.get(case.key)
                 if run is None:
                     try:
-                        record = launch.start(case.config, store, backend, tag={
+                        record = launch.start(case.config, store, launcher, tag={
                             "sweep": sweep_id, "case_key": case.key, "case_index": case.index},
                             threads=sweep.threads, checked=True)
                     except DuplicateCase:
                         continue  # another coordinator got there first: the case is one run
                 else:
                     retried.add(case.key)  # once per coordinator: a run that fails again is reported, not looped
-                    record = launch.resume(run.id, store, backend=backend, threads=sweep.threads)
-                if backend is not launch.LOCAL:
-                    handles[record.id] = backend.last
+                    record = launch.resume(run.id, store, launcher=launcher, threads=sweep.threads)
+                handles[record.id] = launchers.handle_of(record)
             for run in active:  # a task waiting for its cluster's resources is alive, not stale
-                if run.id in handles and run.status == "queued":
+                if run.id in handles and run.status == QUEUED and handles[run.id].pid is None:
                     store.update(run.id, heartbeat=time.time())
             sweeps.update(sweep_id, heartbeat=time.time())
             time.sleep(POLL_S)
-        left = [r for r in sweeps.runs(sweep_id) if r.status in CONTINUE]
-        if status == "finished" and left:
-            status, error = "failed", f"{len(left)} case(s) ended {', '.join(sorted({r.status for r in left}))}; " \
-                                      f"`tuiapp sweep resume {sweep_id}` continues them"
+        left = [r for r in sweeps.runs(sweep_id) if r.status in SWEEP_CONTINUES]
+        if status == FINISHED and left:
+            status, error = FAILED, f"{len(left)} case(s) ended {', '.join(sorted({r.status for r in left}))}; " \
+                                    f"`tuiapp sweep resume {sweep_id}` continues them"
     except Exception as exc:  # the sweep must end with an honest status
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
-    if backend is not launch.LOCAL:
-        backend.shutdown()
+        status, error = FAILED, f"{type(exc).__name__}: {exc}"
+    if launcher is not None:
+        launcher.shutdown()
     sweeps.update(sweep_id, status=status, error=error, ended=time.time(), heartbeat=time.time())
-
-
-# -- results ------------------------------------------------------------------------------------
-@dataclass
-class Row:
-    """One case of a sweep with its run's outcome and the book's figures."""
-
-    case: Case
-    run: RunRecord | None
-
-    def value(self, key: str) -> Any:
-        """A setting of this case as it runs (the case's own, else the base's, as validated)."""
-        if key in self.case.config.hp:
-            return self.case.config.hp[key]
-        return getattr(self.case.config, key, self.case.settings.get(key))
-
-    @property
-    def train(self) -> float | None:
-        acc = self.run.metrics.get("accuracy") if self.run else None
-        return None if acc is None else 100 * acc
-
-    @property
-    def test(self) -> float | None:
-        acc = self.run.metrics.get("test_accuracy") if self.run else None
-        return None if acc is None else 100 * acc
-
-    @property
-    def delta(self) -> float | None:
-        book = self.case.book.get("test")
-        return None if book is None or self.test is None else self.test - book
-
-    @property
-    def verdict(self) -> str:
-        if self.delta is None:
-            return "-"
-        return "within 0.5" if abs(self.delta) <= VERDICT_POINTS else ("better" if self.delta > 0 else "worse")
-
-
-def results(ref: str, store: RunStore | None = None) -> tuple[SweepRecord, SweepSpec, list[Row]]:
-    store = store or RunStore()
-    sweeps = SweepStore(store)
-    sweep = sweeps.get(ref)
-    spec = SweepSpec.from_toml(sweep.spec)
-    runs = {r.case_key: r for r in sweeps.runs(sweep.id)}
-    return sweep, spec, [Row(case, runs.get(case.key)) for case in spec.expand()]
-
-
-def table_rows(spec: SweepSpec, rows: list[Row], all_columns: bool = False) -> tuple[list[str], list[list[str]]]:
-    """Header and cells of the results table: the settings that vary (or all), then the outcome."""
-    from tuiapp.views.render import fmt_duration
-
-    varied = spec.varied()
-    keys = varied if not all_columns else [k for k in spec.base if k not in ("arch", "preset") and k not in varied] \
-        + varied
-    has_book = any(r.case.book for r in rows)
-    header = ["case", *keys, "status", "epoch", "best val %", "train %", "test %"]
-    if has_book:
-        header += ["book train %", "book test %", "Δ test", "verdict"]
-    header += ["cpu time", "run"]
-    out = []
-    for r in rows:
-        run = r.run
-        best = run.metrics.get("best_val_accuracy") if run else None
-        cells = [str(r.case.index), *[_cell(r.value(k)) for k in keys],
-                 run.status if run else "pending", f"{run.epoch}/{run.epochs}" if run else "-",
-                 _pct(None if best is None else 100 * best), _pct(r.train), _pct(r.test)]
-        if has_book:
-            cells += [_pct(r.case.book.get("train")), _pct(r.case.book.get("test")),
-                      "-" if r.delta is None else f"{r.delta:+.2f}", r.verdict]
-        cells += [fmt_duration(run.duration) if run else "-", run.id if run else "-"]
-        out.append(cells)
-    return header, out
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, list):
-        return "-".join(map(str, value))
-    return "-" if value is None else str(value)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
 
 
 def export_tensorboard(ref: str, out: Path, store: RunStore | None = None) -> list[Path]:
     """One TensorBoard run folder per case, each with its hparams and final metrics (for the HParams tab)."""
-    from tuiapp.engine.events import read_events
-    from tuiapp.engine.tensorboard import write_run
+    from tuiapp.runs.events import read_events
+    from tuiapp.runs.tensorboard import write_run
+    from tuiapp.views.sweep_table import results
 
     store = store or RunStore()
     sweep, _, rows = results(ref, store)
@@ -355,31 +260,3 @@ def export_tensorboard(ref: str, out: Path, store: RunStore | None = None) -> li
             path, _ = write_run(row.run, read_events(row.run.dir)[0], folder / f"case-{row.case.index}-{row.run.id}")
             paths.append(path)
     return paths
-
-
-def export(ref: str, fmt: str, store: RunStore | None = None) -> str:
-    """The results table as CSV, Markdown or JSON text."""
-    sweep, spec, rows = results(ref, store)
-    header, cells = table_rows(spec, rows, all_columns=fmt == "json")
-    if fmt == "json":
-        return json.dumps({"id": sweep.id, "name": sweep.name, "status": sweep.status, "parallel": sweep.parallel,
-                           "notes": spec.notes, "spec": sweep.spec,
-                           "cases": [dict(zip(header, row)) | {"settings": r.case.settings, "book": r.case.book,
-                                                               "key": r.case.key} for row, r in zip(cells, rows)]},
-                          separators=(",", ":"))
-    if fmt == "csv":
-        import csv
-        import io
-
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(cells)
-        return text.getvalue()
-    if fmt == "md":
-        lines = [f"# {sweep.name} ({sweep.id}, {sweep.status})", ""]
-        lines += [f"> {note}" for note in spec.notes] + ([""] if spec.notes else [])
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row) + " |" for row in cells]
-        return "\n".join(lines) + "\n"
-    raise UserError(f"--format {fmt!r}: expected one of csv, md, json")

@@ -28,6 +28,7 @@ from typing import Any
 
 from tuiapp.config import ConfigError, RunConfig
 from tuiapp.errors import UserError
+from tuiapp.views.printable import fmt_value
 
 TOP = ("arch", "preset")
 PATH_KEYS = ("data_dir", "text")  # relative paths mean: from where the spec was given (the coordinator runs in /)
@@ -142,6 +143,18 @@ class SweepSpec:
         return "\n".join(lines) + "\n"
 
     @classmethod
+    def from_config(cls, config: RunConfig, grid: dict[str, list[Any]], name: str = "") -> SweepSpec:
+        """A spec whose base is a checked config as it is (typed values, no text round trip) and whose grid varies
+        the given keys (values typed, or text as typed in a form field, parsed like `--set`)."""
+        base: dict[str, Any] = {"arch": config.arch, **({"preset": config.preset} if config.preset else {})}
+        base.update({k: v for k, v in config.hp.items() if k not in grid})
+        base.update({k: getattr(config, k) for k in ("data", "source", "data_dir", "text", "device", "backend",
+                                                        "precision") if getattr(config, k) and k not in grid})
+        spec = cls(base=base, grid=dict(grid), name=name)
+        spec.text = spec.to_toml()
+        return spec
+
+    @classmethod
     def from_flags(cls, arch: str, preset: str | None, grids: list[str], sets: list[str], repeat: int = 1,
                    random_n: int | None = None, seed: int = 0, name: str = "") -> SweepSpec:
         """`--grid "dropout=0.2|0.45"` (| separates alternatives: `,` belongs to list values) and `--set k=v`."""
@@ -219,20 +232,13 @@ class SweepSpec:
         return keys + (["seed"] if self.repeat > 1 else [])
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def config_of(settings: dict[str, Any]) -> RunConfig:
-    """A RunConfig from spec settings: every value goes through the same parser as `--set key=value`."""
+    """A RunConfig from spec settings: text (from flags) is parsed like `--set key=value`, typed values (from a
+    TOML file) are checked as they are; no round trip through strings."""
     rest = {k: v for k, v in settings.items() if k not in TOP}
-    return RunConfig.create(str(settings["arch"]), settings.get("preset"), [f"{k}={_text(v)}" for k, v in rest.items()])
+    return RunConfig.create(str(settings["arch"]), settings.get("preset"), settings=rest)
 
 
 def describe(settings: dict[str, Any]) -> str:
     """key=value pairs of a case's settings."""
-    return " ".join(f"{k}={_text(v)}" for k, v in settings.items())
+    return " ".join(f"{k}={fmt_value(v)}" for k, v in settings.items())

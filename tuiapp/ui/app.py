@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from tuiapp.engine.store import ACTIVE, RunStore
+from tuiapp.runs.store import ACTIVE, RunStore
 from tuiapp.ui.screens.modals import ErrorModal, QuitModal
 
 
@@ -132,7 +132,7 @@ class TuiApp(App[None]):
 
         def decided(choice: str | None) -> None:
             if choice == "cancel":
-                from tuiapp.engine import launch
+                from tuiapp.runs import launch
 
                 for run_id in running:
                     try:

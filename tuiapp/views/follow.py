@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tuiapp.engine.events import Event, EventTail
-from tuiapp.engine.store import ACTIVE, RunRecord, RunStore
 from tuiapp.errors import UserError
+from tuiapp.runs.events import Event, EventTail
+from tuiapp.runs.state import RunState
+from tuiapp.runs.store import ACTIVE, RunRecord, RunStore
 from tuiapp.views.printable import fmt_duration
-from tuiapp.views.state import RunState
 
 RECORD_REFRESH_S = 1.0
 
@@ -37,28 +37,43 @@ class RunFollower:
         """Whether the run is queued or running."""
         return self.record.status in ACTIVE
 
-    def poll(self) -> bool:
-        """Read what is new; True if anything changed."""
-        self.new = self.tail.poll()
-        for event in self.new:
-            self.state.apply(event)
-        changed = bool(self.new)
+    def read(self, force_record: bool = False) -> tuple[list[Event], RunRecord | None]:
+        """The I/O half of a poll: new events from the log, and the index row when it is due (or forced).
+
+        Safe to call from a thread: it changes nothing that `apply` and the views read.
+        """
+        events = self.tail.poll()
         now = time.time()
-        if now - self._record_checked >= RECORD_REFRESH_S or changed:
+        record = None
+        if force_record or events or now - self._record_checked >= RECORD_REFRESH_S:
             self._record_checked = now
-            before = (self.record.status, self.record.epoch, self.record.pid)
-            self.record = self.store.get_current(self.record.id) if self.record.status in ACTIVE else \
+            record = self.store.get_current(self.record.id) if self.record.status in ACTIVE else \
                 self.store.get(self.record.id)
-            changed = changed or before != (self.record.status, self.record.epoch, self.record.pid)
+        return events, record
+
+    def apply(self, events: list[Event], record: RunRecord | None) -> bool:
+        """The folding half of a poll (no I/O): True if anything changed."""
+        self.new = events
+        for event in events:
+            self.state.apply(event)
+        changed = bool(events)
+        if record is not None:
+            before = (self.record.status, self.record.epoch, self.record.pid)
+            self.record = record
+            changed = changed or before != (record.status, record.epoch, record.pid)
         if changed:
             self.version += 1
         return changed
+
+    def poll(self) -> bool:
+        """Read what is new and fold it in; True if anything changed."""
+        return self.apply(*self.read())
 
     def status_line(self) -> str:
         """Epoch, batch, ETA, samples/s, device, data source, status."""
         r, s = self.record, self.state
         parts = [f"{r.id}", r.status.upper()]
-        epochs = r.config.get("hp", {}).get("epochs", r.epochs)
+        epochs = r.config.hp.get("epochs", r.epochs)
         batch = s.latest_batch()
         if batch and r.status in ACTIVE:
             parts.append(f"epoch {batch['epoch']}/{epochs} batch {batch['batch']}/{batch['batches']}")
@@ -69,8 +84,8 @@ class RunFollower:
             parts.append(f"ETA {fmt_duration(eta, digits=0)}")
         if s.epochs and s.epochs[-1].get("samples_per_s"):
             parts.append(f"{s.epochs[-1]['samples_per_s']:,.0f} samples/s")
-        backend = s.model.get("backend") or r.config.get("backend")
-        precision = s.model.get("precision") or r.config.get("precision")
+        backend = s.model.get("backend") or r.config.backend
+        precision = s.model.get("precision") or r.config.precision
         parts.append((r.device or s.model.get("device") or "-") + (f" {backend}" if backend else "")
                      + (" bfloat16" if precision == "bfloat16" else ""))
         source = s.data.get("describe") or r.data_source
@@ -97,7 +112,7 @@ class RunFollower:
         if r.status not in ACTIVE or not s.model:
             return None
         now = now or time.time()
-        epochs = r.config.get("hp", {}).get("epochs", r.epochs)
+        epochs = r.config.hp.get("epochs", r.epochs)
         done = s.epochs[-1]["epoch"] if s.epochs else s.model.get("start_epoch", 0)
         walls = self.epoch_walls()
         walls = (walls[1:] if len(walls) > 1 else walls)[-3:]  # the first epoch alone until a second (warm-up)
@@ -115,7 +130,7 @@ class RunFollower:
 
 def describe(record: RunRecord) -> dict[str, Any]:
     """Key facts of a run for tables: key hyperparameters, best validation accuracy, duration."""
-    hp = record.config.get("hp", {})
+    hp = record.config.hp
     keys = [k for k in ("units", "filters", "cell", "activation", "dropout", "optimizer", "learning_rate",
                         "batch_size", "epochs") if k in hp]
     summary = " ".join(f"{k}={','.join(map(str, hp[k])) if isinstance(hp[k], list) else hp[k]}" for k in keys[:5])

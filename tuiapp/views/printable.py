@@ -25,3 +25,36 @@ def fmt_duration(seconds: float | None, digits: int = 1) -> str:
         return f"{seconds:.{digits}f}s"
     minutes, sec = divmod(int(seconds), 60)
     return f"{minutes}m{sec:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def fmt_value(value: object) -> str:
+    """A setting's value as a person types it (`--set`, the form, tables): the one value formatter.
+
+    Lists are comma-separated (256,256), booleans true/false, floats the shortest text that reads back as exactly
+    this value (0.1, 1e-05), nothing a dash.
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ",".join(fmt_value(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def describe_steps(steps: list[int]) -> str:
+    """'1-100, then every 100 up to 5000' (or the list, shortened)."""
+    first = 0
+    while first + 1 < len(steps) and steps[first + 1] == steps[first] + 1:
+        first += 1
+    head = f"{steps[0]}-{steps[first]}" if first else str(steps[0])
+    rest = steps[first + 1:]
+    if not rest:
+        return head
+    gaps = {b - a for a, b in zip([steps[first], *rest], rest)}
+    if len(gaps) == 1:
+        return f"{head}, then every {gaps.pop()} up to {rest[-1]}"
+    shown = ", ".join(map(str, rest[:8])) + (f", ... {rest[-1]}" if len(rest) > 8 else "")
+    return f"{head}, {shown}"

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tuiapp.errors import UserError
+from tuiapp.views.printable import describe_steps
 
 
 def _num(values: Any, digits: int = 5) -> str:
@@ -64,22 +65,6 @@ def step_view(record: dict[str, Any], losses: list[float] | None = None) -> Grou
         parts.append(Text("loss history: " + "  ".join(f"{v:.4f}" for v in shown)
                           + (f"  ({len(losses)} steps)" if len(losses) > len(shown) else "")))
     return Group(*parts)
-
-
-def describe_steps(steps: list[int]) -> str:
-    """'1-100, then every 100 up to 5000' (or the list, shortened)."""
-    first = 0
-    while first + 1 < len(steps) and steps[first + 1] == steps[first] + 1:
-        first += 1
-    head = f"{steps[0]}-{steps[first]}" if first else str(steps[0])
-    rest = steps[first + 1:]
-    if not rest:
-        return head
-    gaps = {b - a for a, b in zip([steps[first], *rest], rest)}
-    if len(gaps) == 1:
-        return f"{head}, then every {gaps.pop()} up to {rest[-1]}"
-    shown = ", ".join(map(str, rest[:8])) + (f", ... {rest[-1]}" if len(rest) > 8 else "")
-    return f"{head}, {shown}"
 
 
 def print_step(state: Any, step: int) -> None:

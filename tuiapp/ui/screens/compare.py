@@ -11,8 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tuiapp.runs.state import RunState
 from tuiapp.views import render
-from tuiapp.views.state import RunState
 
 
 class CompareScreen(Screen[None]):
@@ -70,10 +70,10 @@ class CompareScreen(Screen[None]):
         rows: list[tuple[str, list[Any]]] = [("architecture", [r.arch for r in self.records]),
                                               ("preset", [r.preset for r in self.records]),
                                               ("status", [r.status for r in self.records]),
-                                              ("data", [r.config.get("data") for r in self.records])]
-        keys = sorted({k for r in self.records for k in r.config.get("hp", {})})
+                                              ("data", [r.config.data for r in self.records])]
+        keys = sorted({k for r in self.records for k in r.config.hp})
         for key in keys:
-            rows.append((key, [r.config.get("hp", {}).get(key, "-") for r in self.records]))
+            rows.append((key, [r.config.hp.get(key, "-") for r in self.records]))
         for key in ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy"):
             values = [r.metrics.get(key) for r in self.records]
             if any(v is not None for v in values):

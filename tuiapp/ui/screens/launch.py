@@ -85,14 +85,14 @@ class LaunchScreen(Screen[None]):
 
     @staticmethod
     def _backends() -> list[str]:
-        from tuiapp.engine.launch import installed_backends
+        from tuiapp.runs.launch import installed_backends
 
         found = installed_backends() or ["tensorflow"]
         return ["auto", *found] if len(found) > 1 else found
 
     @staticmethod
     def _gpu() -> bool:
-        from tuiapp.engine.launch import gpu_available
+        from tuiapp.runs.launch import gpu_available
 
         return gpu_available()
 
@@ -238,7 +238,7 @@ class LaunchScreen(Screen[None]):
 
     def _show_precision(self, config: RunConfig) -> None:
         """What `auto` will run as (the run records the resolved value)."""
-        from tuiapp.engine.launch import resolve_backend
+        from tuiapp.runs.launch import resolve_backend
 
         resolved = resolve_backend(config)
         text = ""
@@ -280,7 +280,7 @@ class LaunchScreen(Screen[None]):
         if self.config is None:
             self.notify("fix the fields marked in red first", severity="warning")
             return
-        from tuiapp.engine import launch
+        from tuiapp.runs import launch
 
         if self.alternatives:
             self._start_sweep()
@@ -295,16 +295,10 @@ class LaunchScreen(Screen[None]):
     def _start_sweep(self) -> None:
         """Fields with a|b values become the grid; every other field, as shown, is shared."""
         from tuiapp.sweeps import engine
-        from tuiapp.sweeps.spec import SweepSpec, _text
+        from tuiapp.sweeps.spec import SweepSpec
 
-        config = self.config
-        shared = [f"{k}={_text(v)}" for k, v in config.hp.items() if k not in self.alternatives]
-        shared += [f"{k}={v}" for k, v in (("data", config.data), ("device", config.device),
-                                           ("backend", config.backend), ("precision", config.precision),
-                                           ("text", config.text)) if v]
-        grids = [f"{k}={'|'.join(parts)}" for k, parts in self.alternatives.items()]
         try:
-            spec = SweepSpec.from_flags(config.arch, config.preset, grids, shared)
+            spec = SweepSpec.from_config(self.config, {k: list(parts) for k, parts in self.alternatives.items()})
             sweep = engine.start(spec, self.app.store)
         except UserError as exc:
             self.app.show_error("Cannot start the sweep", str(exc))

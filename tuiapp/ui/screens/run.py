@@ -1,21 +1,32 @@
-"""RunScreen: a run's dashboard, live while it trains (tails its events), complete afterwards."""
+"""RunScreen: a run's dashboard, live while it trains (a thread tails its events), complete afterwards.
+
+Its tabs are the sections of `tuiapp.views.sections` that apply to the run, each shown by its panel. Reading
+the run's files, index row and process table happens in a thread worker that posts messages; the event loop
+only folds what was read and draws.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from tuiapp.ui.widgets.generate import GeneratePanel
-from tuiapp.ui.widgets.panels import ConfusionMatrixView, KernelView, LossChart, StepView, TextTimeline
-from tuiapp.views import render
+from tuiapp.runs.status import RESUMABLE
+from tuiapp.ui.panels import panel_class
+from tuiapp.ui.panels.base import Panel
+from tuiapp.ui.widgets.panels import ConfusionMatrixView, LossChart, StepView
 from tuiapp.views.follow import RunFollower
+from tuiapp.views.sections import SECTIONS, View, sections_for
 
-TABS = ("tab-live", "tab-weights", "tab-images", "tab-text", "tab-steps", "tab-config")
+TABS = tuple(f"tab-{s.id}" for s in SECTIONS)
 POLL_S = 0.1
 REDRAW_S = 0.5  # panels redraw at most twice a second, each only when its own data changed
 
@@ -43,70 +54,77 @@ class RunScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
+    @dataclass
+    class RunRead(Message):
+        """The follower thread read new events and/or the run's index row."""
+
+        events: list
+        record: Any
+
+        def can_replace(self, message: Message) -> bool:
+            # a newer index row alone supersedes an older one; events are never dropped
+            return (isinstance(message, RunScreen.RunRead) and not self.events and not message.events
+                    and self.record is not None)
+
+    @dataclass
+    class ReadFailed(Message):
+        """The run's folder could not be read (said once; the screen stays)."""
+
+        error: str
+
     def __init__(self, run_id: str, store: Any):
         super().__init__()
         self.follower = RunFollower(store, run_id)
+        self.sections = sections_for(self.follower.record)
         self.drawn_version = -1
-        self.drawn: dict[str, tuple] = {}  # panel -> the data signature it was last drawn with
-        self.images_loaded: str | None = None
+        self.stop_reading = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-line")
         with TabbedContent(id="tabs"):
-            with TabPane("Live", id="tab-live"):
-                with Horizontal(id="live"):
-                    with Vertical(id="charts"):
-                        yield LossChart("loss", id="loss-chart", classes="chart")
-                        yield LossChart("accuracy", id="acc-chart", classes="chart")
-                    with VerticalScroll(id="confusion-box"):
-                        yield ConfusionMatrixView(id="confusion")
-            with TabPane("Weights", id="tab-weights"):
-                with VerticalScroll():
-                    yield Static("", id="weights-title")
-                    yield DataTable(id="weights", cursor_type="row", zebra_stripes=True)
-                    yield KernelView(id="kernel")
-            with TabPane("Images", id="tab-images"):
-                with VerticalScroll():
-                    yield Static("", id="images")
-            if self.has_tab("tab-text"):
-                with TabPane("Text", id="tab-text"):
-                    with VerticalScroll():
-                        yield GeneratePanel(self.follower.record.dir, self.follower.record.config, id="generate")
-                        yield TextTimeline(id="texts")
-            if self.has_tab("tab-steps"):
-                with TabPane("Steps", id="tab-steps"):
-                    with VerticalScroll():
-                        yield StepView(id="steps")
-            with TabPane("Config", id="tab-config"):
-                with VerticalScroll():
-                    yield Static("", id="config")
+            for section in self.sections:
+                with TabPane(section.title, id=f"tab-{section.id}"):
+                    yield panel_class(section.widget)(section, self.follower.record, id=f"panel-{section.id}")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.poll()
-        self.set_interval(POLL_S, self.poll)
+        self.follower.apply(*self.follower.read(force_record=True))  # what is there already, before the first paint
+        self.read_run()
         self.set_interval(REDRAW_S, self.redraw)
         self.redraw(force=True)
+
+    def on_unmount(self) -> None:
+        self.stop_reading.set()
 
     @property
     def state(self):
         return self.follower.state
 
-    def has_tab(self, tab: str) -> bool:
-        """Text only for text models, Steps only for the tiny networks; the rest always."""
-        import models
+    # -- reading, off the event loop -----------------------------------------------------
+    @work(thread=True, exclusive=True, group="follow")
+    def read_run(self) -> None:
+        """Tail the run's events and index row in this thread; post what was read."""
+        while not self.stop_reading.wait(POLL_S):
+            try:
+                events, record = self.follower.read()
+            except Exception as exc:  # a broken run folder: say so once, stop reading
+                self.post_message(self.ReadFailed(str(exc)))
+                return
+            if events or record is not None:
+                self.post_message(self.RunRead(events, record))
 
-        config = self.follower.record.config
-        if tab == "tab-text":
-            return config.get("data") == "text"
-        if tab == "tab-steps":
-            return config.get("arch") in models.REGISTRY and models.get(config["arch"]).family == "toy"
-        return tab in TABS
+    def on_run_screen_run_read(self, message: RunRead) -> None:
+        self.follower.apply(message.events, message.record)
+
+    def on_run_screen_read_failed(self, message: ReadFailed) -> None:
+        self.app.show_error(f"Cannot read run {self.follower.record.id}", message.error)
+
+    def has_tab(self, tab: str) -> bool:
+        """Whether this run has the tab (its section applies to the run)."""
+        return tab in {f"tab-{s.id}" for s in self.sections}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that do not apply to this run now are hidden (and do nothing)."""
-        from tuiapp.engine.launch import RESUMABLE
-
         status = self.follower.record.status
         if action == "cancel_run":
             return self.follower.active
@@ -145,17 +163,13 @@ class RunScreen(Screen[None]):
             chart.options = replace(chart.options, cursor=width - 1 if now is None else max(0, min(width, now + step)))
             chart.draw(self.state)
 
-    # -- live updates ----------------------------------------------------------------
-    def poll(self) -> None:
-        """Fold new events in (cheap); drawing happens in redraw()."""
-        try:
-            self.follower.poll()
-        except Exception as exc:  # a broken run folder: say so once, keep the app alive
-            self.app.show_error(f"Cannot read run {self.follower.record.id}", str(exc))
-            self.follower.poll = lambda: False  # type: ignore[method-assign]
+    # -- drawing ----------------------------------------------------------------------------
+    def view(self) -> View:
+        """What the panels draw from."""
+        return View(self.follower.record, self.state, width=max(20, self.size.width), color=not self.app.no_color)
 
     def redraw(self, force: bool = False) -> None:
-        """Repaint the visible panels if the run changed since the last paint."""
+        """Repaint the visible panel if the run changed since the last paint (no I/O here)."""
         if not force and self.drawn_version == self.follower.version:
             return
         self.drawn_version = self.follower.version
@@ -163,30 +177,9 @@ class RunScreen(Screen[None]):
         self.refresh_bindings()  # cancel, resume and the epoch keys follow the run's state
         self.query_one("#status-line", Static).update(self.follower.status_line())
         active = self.query_one("#tabs", TabbedContent).active
-        if active == "tab-live":
-            s = self.state
-            if self._changed("charts", (len(s.batches), len(s.epochs)), force):
-                self.query_one("#loss-chart", LossChart).draw(s)
-                self.query_one("#acc-chart", LossChart).draw(s)
-            if self._changed("confusion", (len(s.confusion),), force):
-                self.query_one("#confusion", ConfusionMatrixView).draw(s)
-        elif active == "tab-weights":
-            self._draw_weights()
-        elif active == "tab-images":
-            self._draw_images()
-        elif active == "tab-text":
-            self.query_one("#texts", TextTimeline).draw(self.state)
-        elif active == "tab-steps":
-            self.query_one("#steps", StepView).draw(self.state)
-        elif active == "tab-config":
-            self._draw_config()
-
-    def _changed(self, panel: str, signature: tuple, force: bool) -> bool:
-        """Whether a panel's data moved on since it was drawn (always True when forced)."""
-        if not force and self.drawn.get(panel) == signature:
-            return False
-        self.drawn[panel] = signature
-        return True
+        for panel in self.query(Panel):
+            if f"tab-{panel.section.id}" == active:
+                panel.draw(self.view(), force)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.redraw(force=True)
@@ -198,93 +191,6 @@ class RunScreen(Screen[None]):
         for live in self.query("#live"):  # absent until composed
             live.set_class(self.size.width < self.NARROW, "narrow")
             self.redraw(force=True)
-
-    # -- panels ----------------------------------------------------------------------
-    def _draw_weights(self) -> None:
-        table = self.query_one("#weights", DataTable)
-        if not self.state.weights:
-            self.query_one("#weights-title", Static).update("weights: after the first epoch")
-            return
-        epoch = max(self.state.weights)
-        rows = self.state.weights[epoch]
-        self.query_one("#weights-title", Static).update(f"weights after epoch {epoch} (change: mean |w - w_prev|)")
-        from rich.text import Text
-
-        from tuiapp.views.table import Column, choose_columns
-
-        selected = table.cursor_row if table.row_count else 0
-        table.clear(columns=True)
-        columns = [Column(n, j, p) for n, j, p in render.WEIGHT_COLUMNS]
-        cells = [render.weight_cells(row) for row in rows]
-        keep = choose_columns(columns, cells, max(20, self.size.width - 4), gap=2)  # whole numbers, fewer columns
-        table.add_columns(*[columns[i].name for i in keep])
-        for row in cells:
-            table.add_row(*[Text(row[i], justify=columns[i].justify) for i in keep])
-        if rows:
-            table.move_cursor(row=min(selected, len(rows) - 1))
-            self._show_kernel(min(selected, len(rows) - 1))
-
-    def _show_kernel(self, index: int) -> None:
-        rows = self.state.weights[max(self.state.weights)] if self.state.weights else []
-        self.query_one("#kernel", KernelView).show(rows[index] if 0 <= index < len(rows) else None,
-                                                   color=not self.app.no_color)
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "weights":
-            self._show_kernel(event.cursor_row)
-
-    def _draw_images(self) -> None:
-        from tuiapp.data import load_images
-        from tuiapp.data.sources import Source
-
-        widget = self.query_one("#images", Static)
-        mis = self.state.misclassified
-        key = "mis" if mis.get("items") else "sample"
-        if self.images_loaded == key:
-            return
-        source_info = mis.get("source") or self.state.data.get("source")
-        if not source_info:
-            widget.update("no images for this run (not an image data set, or data not loaded yet)")
-            return
-        try:
-            data = load_images(Source(**source_info))
-        except Exception as exc:
-            widget.update(f"images unavailable: {exc}")
-            return
-        names = data.class_names
-        color = not self.app.no_color
-        if key == "mis":
-            items = mis["items"]
-            grid = render.image_grid([data.x_test[i["index"]] for i in items],
-                                     [f"{names[i['true']]}->{names[i['pred']]}" for i in items], color=color)
-            title = f"first {len(items)} misclassified test images (true -> predicted)"
-        else:
-            grid = render.image_grid(list(data.x_train[:25]), [names[y] for y in data.y_train[:25]], color=color)
-            title = "25 training images with their labels (misclassified ones appear after training)"
-        from rich.console import Group
-        from rich.text import Text
-
-        widget.update(Group(Text(title, style="bold"), grid))
-        self.images_loaded = key
-
-    def _draw_config(self) -> None:
-        from rich.console import Group
-        from rich.text import Text
-
-        r = self.follower.record
-        hp = r.config.get("hp", {})
-        lines = [Text(f"{r.arch}, preset {r.preset}, data {r.config.get('data')}, device {r.config.get('device')}",
-                      style="bold")]
-        lines += [Text(f"  {k} = {v}") for k, v in sorted(hp.items())]
-        parts: list[Any] = [*lines]
-        if self.state.model:
-            parts.append(render.summary_table(self.state.model["rows"], self.state.model.get("total")))
-        agree = self.state.extra.get("agree")
-        if agree:
-            parts.append(render.agree_table(agree["rows"], f"weights agree ({agree['twin']})"))
-        for line in self.state.logs[-8:]:
-            parts.append(Text(line, style="dim"))
-        self.query_one("#config", Static).update(Group(*parts))
 
     # -- actions ---------------------------------------------------------------------
     def action_scrub(self, step: int) -> None:
@@ -300,8 +206,8 @@ class RunScreen(Screen[None]):
 
     def _engine(self, action: str, doing: str) -> None:
         """Ask the engine to cancel or resume this run; a refusal becomes a notification."""
-        from tuiapp.engine import launch
         from tuiapp.errors import UserError
+        from tuiapp.runs import launch
 
         run_id = self.follower.record.id
         try:
@@ -346,4 +252,4 @@ class RunScreen(Screen[None]):
         from tuiapp.config import RunConfig
         from tuiapp.ui.screens.launch import LaunchScreen
 
-        self.app.push_screen(LaunchScreen(RunConfig.from_dict(self.follower.record.config)))
+        self.app.push_screen(LaunchScreen(RunConfig.from_dict(self.follower.record.config.to_dict())))

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from tuiapp.engine.store import ACTIVE, RunRecord
+from tuiapp.runs.store import ACTIVE, RunRecord
 from tuiapp.ui.screens.modals import ConfirmModal
 from tuiapp.ui.widgets.field import FieldInput
 from tuiapp.views.follow import describe

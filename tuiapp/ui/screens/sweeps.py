@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from tuiapp.runs.status import ACTIVE, FINISHED
+
 REFRESH_S = 1.0
 METRICS = ("test %", "best val %", "train %")
 
@@ -33,8 +35,9 @@ class SweepsScreen(Screen[None]):
         self.query_one("#sweeps", DataTable).focus()
 
     def refresh_sweeps(self) -> None:
-        from tuiapp.engine.store import SweepStore
-        from tuiapp.sweeps.engine import coordinator_alive
+        from tuiapp.runs.status import CASE_DONE
+        from tuiapp.runs.store import SweepStore
+        from tuiapp.views.printable import one_line
 
         sweeps = SweepStore(self.app.store)
         table = self.query_one("#sweeps", DataTable)
@@ -43,9 +46,9 @@ class SweepsScreen(Screen[None]):
         table.add_columns("id", "name", "status", "done", "parallel")
         for s in sweeps.list():
             runs = sweeps.runs(s.id)
-            status = s.status if s.status not in ("queued", "running") or coordinator_alive(s) else "interrupted"
-            done = sum(1 for r in runs if r.status in ("finished", "diverged"))
-            table.add_row(s.id, s.name, status, f"{done}/{s.options.get('cases', len(runs))}", str(s.parallel),
+            done = sum(1 for r in runs if r.status in CASE_DONE)
+            table.add_row(s.id, one_line(s.name), s.shown_status, f"{done}/{s.options.get('cases', len(runs))}",
+                          str(s.parallel),
                           key=s.id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
@@ -102,7 +105,10 @@ class SweepScreen(Screen[None]):
 
     # -- data ------------------------------------------------------------------------------
     def refresh_sweep(self, force: bool = False) -> None:
-        from tuiapp.sweeps.engine import coordinator_alive, results, table_rows
+        from rich.markup import escape
+
+        from tuiapp.views.printable import one_line
+        from tuiapp.views.sweep_table import cases_done, results, table_rows
 
         try:
             sweep, spec, rows = results(self.sweep_id, self.app.store)
@@ -111,7 +117,7 @@ class SweepScreen(Screen[None]):
             return
         header, cells = table_rows(spec, rows, self.all_columns)
         self.sweep, self.spec = sweep, spec
-        status = sweep.status if sweep.status not in ("queued", "running") or coordinator_alive(sweep) else "interrupted"
+        status = sweep.shown_status
         self.status = status
         signature = (status, tuple(map(tuple, cells)), self.all_columns, self.sort_index, self.setting_index,
                      self.metric_index, self.size.width)
@@ -119,10 +125,10 @@ class SweepScreen(Screen[None]):
             return
         self.signature = signature
         self.header, self.rows, self.cells = header, rows, cells
-        done = sum(1 for r in rows if r.run and r.run.status in ("finished", "diverged"))
+        done = cases_done(rows)
         notes = "".join(f"\n[dim]note: {n}[/]" for n in spec.notes)
         self.query_one("#sweep-status", Static).update(
-            f"[b]{sweep.name}[/] ({sweep.id}) {status.upper()}: {done}/{len(rows)} cases done, {sweep.parallel} at a "
+            f"[b]{escape(one_line(sweep.name))}[/] ({sweep.id}) {status.upper()}: {done}/{len(rows)} cases done, {sweep.parallel} at a "
             f"time x {sweep.threads} thread(s)" + (f"; {sweep.error}" if sweep.error else "") + notes)
         self._draw_table()
         self._draw_plot()
@@ -195,9 +201,9 @@ class SweepScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         status = getattr(self, "status", "running")
         if action == "cancel_sweep":
-            return status in ("queued", "running")
+            return status in ACTIVE
         if action == "resume_sweep":
-            return status not in ("queued", "running", "finished")
+            return status not in (*ACTIVE, FINISHED)
         return True
 
     def action_sort(self) -> None:

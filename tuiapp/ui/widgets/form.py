@@ -12,14 +12,7 @@ from textual.widgets import Input, Label, Select, Static, Switch
 
 from models.spec import Architecture, Param, ParamError
 from tuiapp.ui.widgets.field import FieldInput
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that reads back as exactly this value
-    return str(value)
+from tuiapp.views.printable import fmt_value
 
 
 class HyperparamForm(Vertical):
@@ -52,7 +45,7 @@ class HyperparamForm(Vertical):
                 elif param.kind == "bool":
                     yield Switch(value=bool(value), id=widget_id)
                 else:
-                    yield FieldInput(_text(value), id=widget_id, placeholder=param.describe_range())
+                    yield FieldInput(fmt_value(value), id=widget_id, placeholder=param.describe_range())
                 yield Static("", classes="field-error", id=f"err-{param.name}")
 
     def _param(self, widget_id: str | None) -> Param | None:

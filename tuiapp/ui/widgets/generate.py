@@ -16,9 +16,9 @@ from tuiapp.ui.widgets.field import FieldInput
 class GeneratePanel(Vertical):
     """Seed text, temperature and length in; streamed characters out (NumPy sampler in a thread)."""
 
-    def __init__(self, run_dir: Path, config: dict[str, Any], **kwargs: Any):
+    def __init__(self, run_dir: Path, hp: dict[str, Any], **kwargs: Any):
         super().__init__(**kwargs)
-        self.run_dir, self.config = run_dir, config
+        self.run_dir, self.hp = run_dir, hp
         self.stop = threading.Event()
         self.text = ""
 
@@ -42,8 +42,9 @@ class GeneratePanel(Vertical):
 
     def start(self) -> None:
         """Validate the inputs and start generating in a worker thread."""
-        from tuiapp.cli.generate import clean_seed, load_sampler
+        from tuiapp.data.text import clean_seed
         from tuiapp.errors import UserError
+        from tuiapp.runs.rundir import RunDir
 
         output = self.query_one("#gen-output", Static)
         try:
@@ -55,13 +56,13 @@ class GeneratePanel(Vertical):
             output.update("temperature: a number above 0 and at most 10; length: 1 to 20,000 characters")
             return
         try:
-            sampler = load_sampler(self.run_dir, self.run_dir.name)
+            sampler = RunDir(self.run_dir).load_sampler()
         except UserError as exc:
             output.update(str(exc))
             return
         self.stop.set()
         self.stop = threading.Event()
-        seed = clean_seed(self.query_one("#gen-seed", Input).value, self.config)
+        seed = clean_seed(self.query_one("#gen-seed", Input).value, self.hp)
         self.text = seed
         output.update(self.text)
         self.run_worker(lambda: self._generate(sampler, seed, length, temperature, self.stop), thread=True,

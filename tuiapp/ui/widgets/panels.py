@@ -8,9 +8,9 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
+from tuiapp.runs.state import RunState
 from tuiapp.views import render
 from tuiapp.views.chart import ChartOptions, run_chart
-from tuiapp.views.state import RunState
 from tuiapp.views.steps import step_view
 
 

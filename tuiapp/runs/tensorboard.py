@@ -181,7 +181,7 @@ def write_run(record: Any, events: list[dict], folder: Path) -> tuple[Path, bool
                isinstance(v, (int, float))}
     if record.metrics.get("best_val_accuracy") is not None:
         metrics["best_val_accuracy"] = record.metrics["best_val_accuracy"]
-    exp, start, end = hparams(hparams_of(record.config), metrics)
+    exp, start, end = hparams(hparams_of(record.config.to_dict()), metrics)
     file_writer = writer._get_file_writer()
     for summary in (exp, start, end):
         file_writer.add_summary(summary)

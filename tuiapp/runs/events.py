@@ -13,9 +13,10 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NamedTuple, TypedDict
 
-EVENTS_FILE = "events.jsonl"
+from tuiapp.runs.rundir import RunDir
+
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a single event larger than this is not ours
 
 
@@ -136,22 +137,32 @@ class AgreeEvent(_Base, total=False):
 Event = (StatusEvent | DataEvent | ModelEvent | BatchEvent | EpochEvent | ConfusionEvent | WeightsEvent | TestEvent
          | MisclassifiedEvent | TextEvent | StepEvent | LogEvent | AgreeEvent)
 
-# The fields each type must carry, and their JSON types.
-REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
-    "status": {"status": (str,)},
-    "data": {},
-    "model": {"rows": (list,), "total": (int,)},
-    "batch": {"epoch": (int,), "batch": (int,), "batches": (int,), "loss": (int, float, type(None))},
-    "epoch": {"epoch": (int,)},
-    "confusion": {"epoch": (int,), "split": (str,), "labels": (list,), "matrix": (list,)},
-    "weights": {"epoch": (int,), "layers": (list,)},
-    "test": {},
-    "misclassified": {"items": (list,)},
-    "text": {"sample": (str,)},
-    "step": {"step": (int,)},
-    "log": {"message": (str,)},
-    "agree": {"rows": (list,)},
+
+
+class Kind(NamedTuple):
+    """One kind of event: its type and the fields it must carry, with their JSON types."""
+
+    type: type
+    required: dict[str, tuple[type, ...]]
+
+
+# Every event kind, the one table every reader and writer goes through (RunState folds by it, `parse` checks by it).
+KINDS: dict[str, Kind] = {
+    "status": Kind(StatusEvent, {"status": (str,)}),
+    "data": Kind(DataEvent, {}),
+    "model": Kind(ModelEvent, {"rows": (list,), "total": (int,)}),
+    "batch": Kind(BatchEvent, {"epoch": (int,), "batch": (int,), "batches": (int,), "loss": (int, float, type(None))}),
+    "epoch": Kind(EpochEvent, {"epoch": (int,)}),
+    "confusion": Kind(ConfusionEvent, {"epoch": (int,), "split": (str,), "labels": (list,), "matrix": (list,)}),
+    "weights": Kind(WeightsEvent, {"epoch": (int,), "layers": (list,)}),
+    "test": Kind(TestEvent, {}),
+    "misclassified": Kind(MisclassifiedEvent, {"items": (list,)}),
+    "text": Kind(TextEvent, {"sample": (str,)}),
+    "step": Kind(StepEvent, {"step": (int,)}),
+    "log": Kind(LogEvent, {"message": (str,)}),
+    "agree": Kind(AgreeEvent, {"rows": (list,)}),
 }
+REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {kind: spec.required for kind, spec in KINDS.items()}
 EVENT_TYPES = tuple(REQUIRED)
 
 
@@ -199,7 +210,7 @@ class EventWriter:
     """
 
     def __init__(self, run_dir: str | os.PathLike[str]):
-        self.path = Path(run_dir) / EVENTS_FILE
+        self.path = Path(run_dir) / RunDir.EVENTS
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._torn = False
 
@@ -224,7 +235,7 @@ class EventWriter:
 
 def append_event(run_dir: str | os.PathLike[str], kind: str, **data: Any) -> None:
     """Add one event on behalf of a process that is not the run's worker (one short append)."""
-    with open(Path(run_dir) / EVENTS_FILE, "a", encoding="utf-8") as handle:
+    with open(Path(run_dir) / RunDir.EVENTS, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(make(kind, **data), separators=(",", ":")) + "\n")
 
 
@@ -236,7 +247,7 @@ def read_events(path: str | os.PathLike[str], offset: int = 0) -> tuple[list[Eve
     """
     path = Path(path)
     if path.is_dir():
-        path = path / EVENTS_FILE
+        path = path / RunDir.EVENTS
     try:
         with open(path, "rb") as handle:
             handle.seek(offset)
@@ -283,7 +294,7 @@ class EventTail:
     """Follows one run's events: each poll() returns what was appended since the last."""
 
     def __init__(self, run_dir: str | os.PathLike[str], offset: int = 0):
-        self.path = Path(run_dir) / EVENTS_FILE
+        self.path = Path(run_dir) / RunDir.EVENTS
         self.offset = offset
 
     def poll(self) -> list[Event]:
@@ -294,7 +305,7 @@ class EventTail:
 
 def iter_events(run_dir: str | os.PathLike[str], kind: str | None = None) -> Iterator[Event]:
     """All events of a run so far, optionally of one type."""
-    events, _ = read_events(Path(run_dir) / EVENTS_FILE)
+    events, _ = read_events(Path(run_dir) / RunDir.EVENTS)
     for event in events:
         if kind is None or event["type"] == kind:
             yield event

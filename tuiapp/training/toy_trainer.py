@@ -10,21 +10,20 @@ from typing import Any
 import numpy as np
 
 from models.scratch.mlp import MLP
-from tuiapp.engine.context import RunContext
-from tuiapp.engine.numpy_trainer import layer_groups, model_ready
-from tuiapp.engine.stats import weight_stats
-from tuiapp.engine.steps import step_records, toy_data
+from tuiapp.backprop import step_records, toy_data
+from tuiapp.training.context import RunContext
+from tuiapp.training.stats import layer_groups, weight_stats
 
 STEP_EVENTS_FIRST = 100  # every step up to here is kept; later ones at each report
 
 
-def train_toy(ctx: RunContext) -> None:
+def train(ctx: RunContext) -> None:
     """neuron, perceptron, xor-mlp, linear-fd, fd-mlp: every step recorded, epochs at each report."""
     config, hp = ctx.config, ctx.hp
     ctx.restart()  # milliseconds of work: a resumed toy trains again from its first step
     ctx.data_ready({"dataset": config.data, "describe": f"built in: {config.data}", "note": None, "source": {},
                     "class_names": ["0", "1"] if config.data in ("and", "or", "xor") else []})
-    model_ready(ctx)
+    ctx.model_from_schema()
     if config.arch == "neuron":
         record = next(step_records(config, 1))
         ctx.emit("step", **record)

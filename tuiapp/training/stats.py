@@ -71,3 +71,12 @@ def kernel_grid(kernel: np.ndarray) -> list[list[float]]:
     rows = np.array_split(np.arange(k.shape[0]), min(GRID_SHAPE[0], k.shape[0]))
     cols = np.array_split(np.arange(k.shape[1]), min(GRID_SHAPE[1], k.shape[1]))
     return [[round(float(k[np.ix_(r, c)].mean()), 6) for c in cols] for r in rows]
+
+
+def layer_groups(weights: list[np.ndarray], names: list[str]) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
+    """Group a flat Keras-order weight list by layer for the statistics."""
+    grouped: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for name, w in zip(names, weights):
+        layer, _, kind = name.rpartition("/")
+        grouped.setdefault(layer or name, []).append((kind or "value", np.asarray(w)))
+    return list(grouped.items())

@@ -5,16 +5,18 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tuiapp.engine import faults
+from tuiapp.runs import faults
 
 
 def temp_name(path: Path) -> Path:
-    """A hidden temporary sibling that keeps the suffix (Keras wants `.keras`, NumPy `.npz`)."""
-    return path.with_name(f".{path.stem}.tmp{path.suffix}")
+    """A hidden temporary sibling, unique to this write (two processes never share one), that keeps the suffix
+    (Keras wants `.keras`, NumPy `.npz`): `.config.tmp.4242-9f3a1c.json`."""
+    return path.with_name(f".{path.stem}.tmp.{os.getpid()}-{secrets.token_hex(3)}{path.suffix}")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -16,11 +16,7 @@ or repeated. ``state.json`` is the one place that knows the last completed epoch
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
-import re
 import sys
 import threading
 import time
@@ -29,81 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from tuiapp.config import RunConfig
-from tuiapp.engine import faults
-from tuiapp.engine.events import EventWriter, clean
-from tuiapp.engine.files import save_atomic, write_json_atomic, write_text_atomic
-from tuiapp.engine.store import HEARTBEAT_FILE, RunStore, StoreError
-from tuiapp.errors import UserError
+from tuiapp.runs import faults
+from tuiapp.runs.events import EventWriter, clean
+from tuiapp.runs.files import save_atomic, write_json_atomic, write_text_atomic
+from tuiapp.runs.rundir import HISTORY_FIELDS, RunDir, RunFileError, history_text, summary_metrics
+from tuiapp.runs.store import RunStore, StoreError
 
-HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "samples_per_s",
-                  "bits", "val_bits", "cost")
-STATE_FILE = "state.json"
-RESERVE_FILE = ".reserve"
-RESERVE_BYTES = 256 * 1024
-HISTORY_FILE = "history.csv"
 BATCH_EVENT_INTERVAL_S = 0.1  # at most ~10 batch events a second
-CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)\.(keras|npz)$")
-SUMMARY_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+RESERVE_BYTES = 256 * 1024
 
 
 class CancelledEarly(Exception):
     """The user cancelled before the first batch: raised from the set-up steps, caught by the worker."""
-
-
-class RunFileError(UserError):
-    """A file in a run's folder is damaged or was changed by hand."""
-
-
-def read_state(run_dir: Path) -> dict[str, Any]:
-    """The run's progress: {"epoch": N, "checkpoint": name or None}; epoch 0 when there is none yet."""
-    path = run_dir / STATE_FILE
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {"epoch": 0, "checkpoint": None}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise RunFileError(f"{path}: not a readable progress record ({exc}); remove it to train the run again "
-                           "from the start") from None
-    epoch = raw.get("epoch") if isinstance(raw, dict) else None
-    checkpoint = raw.get("checkpoint") if isinstance(raw, dict) else None
-    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
-        raise RunFileError(f"{path}: 'epoch' must be a whole number of at least 0, not {epoch!r}; remove the file "
-                           "to train the run again from the start")
-    if checkpoint is not None:
-        match = CHECKPOINT_NAME.match(checkpoint) if isinstance(checkpoint, str) else None
-        if not match or int(match.group(1)) != epoch:
-            raise RunFileError(f"{path}: 'checkpoint' {checkpoint!r} is not the checkpoint of epoch {epoch}; remove "
-                               "the file to train the run again from the start")
-    return {"epoch": epoch, "checkpoint": checkpoint}
-
-
-def read_history(run_dir: Path) -> list[dict[str, Any]]:
-    """The rows of history.csv as numbers (empty when there is none)."""
-    path = run_dir / HISTORY_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunFileError(f"{path}: cannot be read ({exc})") from None
-    rows = []
-    for number, raw in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        try:
-            rows.append({k: (int(v) if k == "epoch" else float(v)) if v not in ("", None) else None
-                         for k, v in raw.items() if k in HISTORY_FIELDS})
-        except (TypeError, ValueError):
-            raise RunFileError(f"{path}: line {number} is not a row of numbers") from None
-    return rows
-
-
-def history_text(rows: list[dict[str, Any]]) -> str:
-    """history.csv for these rows."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=HISTORY_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in HISTORY_FIELDS})
-    return out.getvalue()
 
 
 def _log(message: str) -> None:
@@ -139,6 +72,7 @@ class RunContext:
     def __init__(self, run_dir: Path, config: RunConfig, resume: bool, store: RunStore | None = None,
                  run_id: str | None = None):
         self.dir = run_dir
+        self.files = RunDir(run_dir)
         self.run_id = run_id or run_dir.name
         self.store = store
         self.index = RunIndex(store, self.run_id)
@@ -150,20 +84,20 @@ class RunContext:
         self._save: Callable[[str], Any] | None = None
         self._ext = ""
         self._last_batch_emit = 0.0
-        state = read_state(run_dir) if resume else {"epoch": 0, "checkpoint": None}
+        state = self.files.read_state() if resume else {"epoch": 0, "checkpoint": None}
         self.start_epoch: int = state["epoch"]
         self._checkpoint: str | None = state["checkpoint"]
-        self.rows = [r for r in read_history(run_dir) if r["epoch"] <= self.start_epoch] if resume else []
+        self.rows = [r for r in self.files.read_history() if r["epoch"] <= self.start_epoch] if resume else []
         self.events = EventWriter(run_dir)
-        for stale in run_dir.glob(".*.tmp.*"):  # what a killed write left behind
+        for stale in self.files.stale_temps():  # what a killed write left behind
             stale.unlink(missing_ok=True)
-        self._reserve = run_dir / RESERVE_FILE
+        self._reserve = self.files.reserve
         try:  # room kept back so that the final status can be written even when the disk fills up
             self._reserve.write_bytes(bytes(RESERVE_BYTES))
         except OSError:
             self._reserve.unlink(missing_ok=True)
         if resume:  # cut back the history to the last completed epoch, atomically
-            write_text_atomic(run_dir / HISTORY_FILE, history_text(self.rows), fault="history-rewrite")
+            write_text_atomic(self.files.history, history_text(self.rows), fault="history-rewrite")
 
     # -- set-up -----------------------------------------------------------------------
     @property
@@ -196,13 +130,13 @@ class RunContext:
         if self._checkpoint:
             path = self.dir / self._checkpoint
         else:  # runs recorded before checkpoints were named by epoch
-            path = self.dir / f"checkpoint{ext}"
+            path = self.files.legacy_checkpoint(ext)
             if not path.exists() or self.start_epoch == 0:
                 self.start_epoch, self.rows = 0, []
                 return None
         if not path.exists():
             raise RunFileError(f"{path}: the checkpoint of epoch {self.start_epoch} is missing; "
-                               f"remove {self.dir / STATE_FILE} to train the run again from the start")
+                               f"remove {self.files.state} to train the run again from the start")
         return path
 
     def emit(self, kind: str, **data: Any) -> None:
@@ -212,7 +146,7 @@ class RunContext:
     def beat(self) -> None:
         """Show life: the heartbeat in the index and on the folder's heartbeat file."""
         self.index.update(heartbeat=time.time())
-        (self.dir / HEARTBEAT_FILE).touch()
+        self.files.heartbeat.touch()
 
     def data_ready(self, event: dict[str, Any], device: str = "cpu") -> None:
         """The data is loaded: say what it is."""
@@ -232,6 +166,12 @@ class RunContext:
         if self.stop.is_set():
             raise CancelledEarly
 
+    def model_from_schema(self, device: str = "cpu", backend: str = "numpy") -> None:
+        """The model event of a NumPy network, from its schema summary."""
+        rows = [{"layer": name, "type": "NumPy", "output_shape": shape, "params": params}
+                for name, shape, params in self.config.summary()]
+        self.model_ready(rows, sum(r["params"] for r in rows), device, backend)
+
     # -- the loop -----------------------------------------------------------------------
     def batch_end(self, epoch: int, batch: int, batches: int, loss: float, **metrics: Any) -> bool:
         """After each batch (1-based epoch and batch): True means stop now (diverged or cancelled)."""
@@ -241,7 +181,7 @@ class RunContext:
             return True
         if self.stop.is_set():
             if self._save is not None:
-                save_atomic(self.dir / f"last{self._ext}", self._save)
+                save_atomic(self.files.last(self._ext), self._save)
             self.finish("cancelled", f"cancelled by the user at epoch {epoch}, batch {batch}")
             return True
         now = time.time()
@@ -263,27 +203,21 @@ class RunContext:
         return False
 
     def _commit(self, epoch: int) -> None:
-        name = f"checkpoint-{epoch}{self._ext}" if self._save is not None else None
+        name = RunDir.checkpoint_name(epoch, self._ext) if self._save is not None else None
         if name:
             save_atomic(self.dir / name, self._save)
         faults.point("checkpoint", epoch)
-        write_text_atomic(self.dir / HISTORY_FILE, history_text(self.rows))
+        write_text_atomic(self.files.history, history_text(self.rows))
         faults.point("history", epoch)
-        write_json_atomic(self.dir / STATE_FILE, {"epoch": epoch, "checkpoint": name})
+        write_json_atomic(self.files.state, {"epoch": epoch, "checkpoint": name})
         self._checkpoint, self.start_epoch = name, max(self.start_epoch, epoch)
-        for old in self.dir.glob("checkpoint*") if name else ():
-            if old.name != name and (CHECKPOINT_NAME.match(old.name) or old.name == f"checkpoint{self._ext}"):
+        for old in self.files.checkpoints() if name else ():
+            if old.name != name:
                 old.unlink(missing_ok=True)
 
     def metrics(self, final: dict[str, Any] | None = None) -> dict[str, Any]:
         """The run's summary metrics: the last epoch's, the best validation accuracy, and `final`."""
-        out: dict[str, Any] = {}
-        if self.rows:
-            out = {k: self.rows[-1][k] for k in SUMMARY_METRICS if self.rows[-1].get(k) is not None}
-            best = [r["val_accuracy"] for r in self.rows if r.get("val_accuracy") is not None]
-            if best:
-                out["best_val_accuracy"] = max(best)
-        return clean({**out, **(final or {})})
+        return clean({**summary_metrics(self.rows), **(final or {})})
 
     def diverged(self, what: str) -> None:
         """End the run as diverged, saying which learning rate did it."""
@@ -294,7 +228,7 @@ class RunContext:
     def complete(self, metrics: dict[str, Any]) -> None:
         """Training and the final evaluation are done: the final model (atomically), then `finished`."""
         if self._save is not None:
-            save_atomic(self.dir / f"model{self._ext}", self._save, fault="final-save")
+            save_atomic(self.files.model(self._ext), self._save, fault="final-save")
         self.finish("finished", metrics=metrics)
 
     def finish(self, status: str, reason: str | None = None, metrics: dict[str, Any] | None = None) -> None:

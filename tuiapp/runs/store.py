@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -18,16 +17,42 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from tuiapp.engine.events import append_event, last_status
-from tuiapp.engine.files import no_space, write_json_atomic
+from tuiapp.config import RunConfig
 from tuiapp.errors import UserError
+from tuiapp.runs.events import append_event, last_status
+from tuiapp.runs.files import no_space, write_json_atomic
+from tuiapp.runs.procs import pid_is_worker, this_host
+from tuiapp.runs.rundir import RunDir, summary_metrics
+from tuiapp.runs.status import ACTIVE, ENDED, INTERRUPTED, QUEUED, RUNNING, STALE_HEARTBEAT_S, STATUSES
 
-ACTIVE = ("queued", "running")
-ENDED = ("finished", "cancelled", "failed", "diverged", "interrupted")
-STATUSES = ACTIVE + ENDED
-STALE_HEARTBEAT_S = 30.0
-HEARTBEAT_FILE = "heartbeat"
 MAX_SEQ = 2**63 - 1
+INDEX_FILE = "runs.sqlite"
+BUSY_WAIT_S = 10.0  # how long a command waits for an index another process holds, in total
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def index_damage(path: Path) -> str | None:
+    """Why the index file cannot be an SQLite database (empty, or not one), or None (fine, or absent)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None  # unreadable: opening it says why
+    if not head:
+        return "an empty file"
+    if head != SQLITE_HEADER:
+        return "not an SQLite database"
+    return None
+
+
+def make_private_home(home: Path) -> None:
+    """Create TUIAPP_HOME readable by its owner only (0700): on a shared machine other users must not read runs.
+    An existing home keeps the mode it has."""
+    if not home.exists():
+        home.mkdir(parents=True, mode=0o700)
+        os.chmod(home, 0o700)  # mkdir's mode is masked by the umask
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -52,7 +77,9 @@ CREATE TABLE IF NOT EXISTS runs (
     host TEXT,
     sweep TEXT,
     case_key TEXT,
-    case_index INTEGER
+    case_index INTEGER,
+    launcher TEXT,
+    task TEXT
 );
 CREATE TABLE IF NOT EXISTS sweeps (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,7 +103,8 @@ CREATE TABLE IF NOT EXISTS sweeps (
 # Columns added after the first release: existing stores are migrated in place.
 MIGRATIONS = {"host": "ALTER TABLE runs ADD COLUMN host TEXT", "sweep": "ALTER TABLE runs ADD COLUMN sweep TEXT",
               "case_key": "ALTER TABLE runs ADD COLUMN case_key TEXT",
-              "case_index": "ALTER TABLE runs ADD COLUMN case_index INTEGER"}
+              "case_index": "ALTER TABLE runs ADD COLUMN case_index INTEGER",
+              "launcher": "ALTER TABLE runs ADD COLUMN launcher TEXT", "task": "ALTER TABLE runs ADD COLUMN task TEXT"}
 # A case of a sweep is one run, however many coordinators try to start it.
 INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS runs_sweep_case ON runs (sweep, case_key)"
 
@@ -87,11 +115,6 @@ class DuplicateCase(Exception):
 
 class StoreError(UserError):
     """The run index or a run folder cannot be read or written (full disk, unwritable home, damage)."""
-
-
-def this_host() -> str:
-    """The name runs started here record as their host."""
-    return socket.gethostname()
 
 
 def default_home() -> Path:
@@ -119,7 +142,7 @@ class RunRecord:
     heartbeat: float | None
     epoch: int
     epochs: int
-    config: dict[str, Any]
+    config: RunConfig  # typed; lenient for runs recorded by older versions
     metrics: dict[str, Any]
     error: str | None
     data_source: str | None
@@ -128,6 +151,8 @@ class RunRecord:
     sweep: str | None = None
     case_key: str | None = None
     case_index: int | None = None
+    launcher: str | None = None  # the launcher that started it (None: recorded before launchers had names)
+    task: str | None = None  # the launcher's own id of the run (a Ray task), if any
     dir: Path = Path()
 
     @property
@@ -138,40 +163,11 @@ class RunRecord:
         return (self.ended or time.time()) - self.started
 
 
-def pid_is_worker(pid: int | None) -> bool:
-    """Whether `pid` is a live (not zombie) tuiapp worker process on this machine."""
-    return pid_runs(pid, b"tuiapp.engine.worker")
-
-
-def pid_runs(pid: int | None, marker: bytes) -> bool:
-    """Whether `pid` is a live (not zombie) process on this machine whose command line holds `marker`."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OverflowError:
-        return False
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            stat = (proc / "stat").read_text()
-            if stat[stat.rfind(")") + 2:].startswith(("Z", "X")):
-                return False
-            return marker in (proc / "cmdline").read_bytes()
-        except OSError:
-            return False
-    return True
-
-
 def heartbeat_age(record: RunRecord) -> float:
     """Seconds since the run last showed life (index heartbeat or its folder's heartbeat file)."""
     beats = [record.heartbeat or record.created]
     try:
-        beats.append((record.dir / HEARTBEAT_FILE).stat().st_mtime)
+        beats.append(RunDir(record.dir).heartbeat.stat().st_mtime)
     except OSError:
         pass
     return time.time() - max(beats)
@@ -198,7 +194,7 @@ def _explain(exc: BaseException, what: Path) -> str:
     elif "unable to open" in message or "Not a directory" in message:
         hint = "set TUIAPP_HOME to a folder that exists and you can write"
     elif "malformed" in message or "not a database" in message:
-        hint = "the index is damaged; move it away and the runs can be listed again from their folders"
+        hint = "the index is damaged; `tuiapp reindex` rebuilds it from the run folders"
     else:
         hint = "check the disk and TUIAPP_HOME"
     return f"{what}: {message}; {hint}"
@@ -210,11 +206,20 @@ class RunStore:
     def __init__(self, home: str | os.PathLike[str] | None = None):
         self.home = Path(home) if home else default_home()
         self.runs_dir = self.home / "runs"
-        self.db_path = self.home / "runs.sqlite"
+        self.db_path = self.home / INDEX_FILE
+        self._busy_left = BUSY_WAIT_S  # one bounded wait for a busy index, however many statements follow
         try:
+            make_private_home(self.home)
             self.runs_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(_explain(exc, self.home)) from None
+        damage = index_damage(self.db_path)
+        if damage:
+            raise StoreError(f"{self.db_path}: the run index is damaged ({damage}); nothing was changed. "
+                             "`tuiapp reindex` rebuilds it from the run folders (the damaged file is kept beside it)")
+        self._migrate()
+
+    def _migrate(self) -> None:
         with self._db(read=True) as db:
             columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
             ready = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('sweeps', 'runs_sweep_case')"
@@ -236,10 +241,10 @@ class RunStore:
         if immutable:  # reading where nothing can be written (a full disk, a read-only mount): no locks, no WAL index
             db = sqlite3.connect(f"file:{self.db_path}?immutable=1", uri=True, isolation_level=None)
         else:
-            db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+            db = sqlite3.connect(self.db_path, timeout=self._busy_left, isolation_level=None)
+            db.execute(f"PRAGMA busy_timeout={int(self._busy_left * 1000)}")
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
         db.row_factory = sqlite3.Row
         return db
 
@@ -260,6 +265,10 @@ class RunStore:
                 db = self._open(immutable=True)
             yield db
         except (sqlite3.Error, OSError) as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                self._busy_left = 0.0  # waited once already: the next statement fails at once
+                raise StoreError(f"{self.db_path}: the run index is busy (another process holds it locked); "
+                                 "try again in a moment") from None
             raise StoreError(_explain(exc, self.db_path)) from None
         finally:
             if db is not None:
@@ -267,52 +276,80 @@ class RunStore:
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
         values = dict(row)
-        for key, default in (("config", {}), ("metrics", {})):
+        for key in ("config", "metrics"):
             try:
                 values[key] = json.loads(values[key] or "{}")
             except json.JSONDecodeError:
-                values[key] = default
+                values[key] = {}
+        values["config"] = RunConfig.lenient(values["config"], values["arch"])
         return RunRecord(**values, dir=self.runs_dir / values["id"])
 
     # -- writing ----------------------------------------------------------------------
     def create(self, config: dict[str, Any], name: str = "", sweep: str | None = None, case_key: str | None = None,
-               case_index: int | None = None) -> RunRecord:
+               case_index: int | None = None, launcher: str | None = None) -> RunRecord:
         """A new queued run with its folder and config.json (a DuplicateCase if the sweep has this case already)."""
         now = time.time()
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
             seq = max(seq, db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM sqlite_sequence WHERE name='runs'")
-                      .fetchone()[0])
-            run_id = f"{config['arch']}-{seq}"
+                      .fetchone()[0], self._max_folder_seq() + 1)  # an index that lost rows never reuses an id
+            while True:
+                run_id = f"{config['arch']}-{seq}"
+                try:
+                    (self.runs_dir / run_id).mkdir()  # never an existing folder: it is another run's
+                    break
+                except FileExistsError:
+                    seq += 1
+                except OSError as exc:
+                    db.execute("ROLLBACK")
+                    raise StoreError(_explain(exc, self.runs_dir / run_id)) from None
             try:
                 db.execute(
                     "INSERT INTO runs (seq, id, name, arch, preset, status, created, heartbeat, epochs, config, device,"
-                    " host, sweep, case_key, case_index) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (seq, run_id, name or config.get("name") or run_id, config["arch"], config.get("preset"), now, now,
-                     config["hp"].get("epochs", 0), json.dumps(config), config.get("device"), this_host(), sweep,
-                     case_key, case_index),
+                    " host, sweep, case_key, case_index, launcher) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " ?)",
+                    (seq, run_id, name or config.get("name") or run_id, config["arch"], config.get("preset"), QUEUED,
+                     now, now, config["hp"].get("epochs", 0), json.dumps(config), config.get("device"), this_host(),
+                     sweep, case_key, case_index, launcher),
                 )
             except sqlite3.IntegrityError:
                 db.execute("ROLLBACK")
+                (self.runs_dir / run_id).rmdir()
                 raise DuplicateCase(f"sweep {sweep} already has a run for case {case_index}") from None
             db.execute("COMMIT")
+        folder = RunDir(self.runs_dir / run_id)
         try:
-            (self.runs_dir / run_id).mkdir(parents=True, exist_ok=True)
+            write_json_atomic(folder.record, {"id": run_id, "seq": seq, "name": name or config.get("name") or run_id,
+                                              "created": now, "host": this_host(), "sweep": sweep,
+                                              "case_key": case_key, "case_index": case_index, "launcher": launcher})
             self.save_config(run_id, config)
         except (OSError, StoreError) as exc:
             with self._db() as db:
                 db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-            shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
-            raise StoreError(_explain(exc, self.runs_dir / run_id)) from None
+            shutil.rmtree(folder.path, ignore_errors=True)  # the folder made above, nobody else's
+            raise StoreError(_explain(exc, folder.path)) from None
         return self.get(run_id)
+
+    def _max_folder_seq(self) -> int:
+        """The highest run number among the folders (each id ends in -N)."""
+        top = 0
+        try:
+            with os.scandir(self.runs_dir) as entries:
+                for entry in entries:
+                    tail = entry.name.rpartition("-")[2]
+                    if tail.isdigit():
+                        top = max(top, int(tail))
+        except OSError:
+            pass
+        return top
 
     def save_config(self, run_id: str, config: dict[str, Any]) -> None:
         """Write a run's config.json (the worker reads it) and its copy in the index."""
         try:
-            write_json_atomic(self.runs_dir / run_id / "config.json", config)
+            write_json_atomic(RunDir(self.runs_dir / run_id).config, config)
         except OSError as exc:
-            raise StoreError(_explain(exc, self.runs_dir / run_id / "config.json")) from None
+            raise StoreError(_explain(exc, RunDir(self.runs_dir / run_id).config)) from None
         self.update(run_id, config=config)
 
     def update(self, run_id: str, _only_if: tuple[str, ...] | None = None, **values: Any) -> bool:
@@ -324,6 +361,8 @@ class RunStore:
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"unknown run columns: {unknown}")
+        if isinstance(values.get("config"), RunConfig):
+            values["config"] = values["config"].to_dict()
         for key in ("config", "metrics"):
             if key in values:
                 values[key] = json.dumps(values[key])
@@ -335,6 +374,12 @@ class RunStore:
         with self._db() as db:
             cursor = db.execute(f"UPDATE runs SET {columns} WHERE {where}", (*values.values(), *params))
             return cursor.rowcount > 0
+
+    def claim(self, run_id: str, expected: str, **values: Any) -> bool:
+        """Set columns of a run only while its status is still `expected` (what the caller read): an atomic
+        compare-and-set, so of two commands that saw the same state only one wins (two resumes never both start
+        a worker)."""
+        return self.update(run_id, _only_if=(expected,), **values)
 
     def delete(self, run_id: str) -> None:
         """Remove a run's row and folder."""
@@ -408,21 +453,21 @@ class RunStore:
             else:
                 reason = (f"the run's process (pid {record.pid}) died without finishing; "
                           f"`tuiapp resume {record.id}` continues it")
-                values = {"status": "interrupted", "error": reason, "ended": record.heartbeat or time.time()}
+                values = {"status": INTERRUPTED, "error": reason, "ended": record.heartbeat or time.time()}
             try:
                 with self._db() as db:
                     cursor = db.execute(
                         f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ? AND status IN "
-                        "('queued', 'running') AND pid IS ?",
+                        f"({', '.join('?' * len(ACTIVE))}) AND pid IS ?",
                         (*[json.dumps(v) if isinstance(v, dict) else v for v in values.values()], record.id,
-                         record.pid))
+                         *ACTIVE, record.pid))
                     won = cursor.rowcount > 0
             except StoreError:  # cannot write now: report what is true without recording it
                 changed.append(replace(record, **values))
                 continue
-            if won and values["status"] == "interrupted":
+            if won and values["status"] == INTERRUPTED:
                 try:
-                    append_event(record.dir, "status", status="interrupted", reason=values["error"])
+                    append_event(record.dir, "status", status=INTERRUPTED, reason=values["error"])
                 except OSError:
                     pass  # the index says it; the folder may be gone or full
             if won:
@@ -444,39 +489,28 @@ class RunStore:
 
     def fold(self, run_id: str) -> RunRecord:
         """Bring a run's index row up to date from its folder (for workers that ran with the index off)."""
-        from tuiapp.engine.events import read_events
+        from tuiapp.runs.state import RunState
 
         record = self.get(run_id)
-        events, _ = read_events(record.dir)
+        state = RunState.from_run(record.dir)
         values: dict[str, Any] = {}
-        metrics = dict(record.metrics)
-        best = metrics.get("best_val_accuracy")
-        for event in events:
-            kind = event["type"]
-            if kind == "status":
-                values["status"] = event["status"]
-                values["error"] = event.get("reason")
-                if event["status"] == "running":
-                    values.update(started=event["t"], ended=None, pid=event.get("pid"), host=event.get("host"))
-                elif event["status"] in ENDED:
-                    values["ended"] = event["t"]
-                    metrics.update(event.get("metrics") or {})
-            elif kind == "epoch":
-                values["epoch"] = event["epoch"]
-                metrics.update({k: event[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                                if event.get(k) is not None})
-                if event.get("val_accuracy") is not None:
-                    best = max(best or 0.0, event["val_accuracy"])
-                    metrics["best_val_accuracy"] = best
-            elif kind == "data" and event.get("describe"):
-                values["data_source"] = event["describe"]
-            elif kind == "model" and event.get("device"):
-                values["device"] = event["device"]
+        if state.said_status:
+            values.update(status=state.status, error=state.reason)
+            if state.status == RUNNING:
+                values.update(started=state.started, ended=None, pid=state.pid, host=state.host)
+            elif state.status in ENDED:
+                values["ended"] = state.ended
+        if state.epochs:
+            values["epoch"] = state.epochs[-1]["epoch"]
+        if state.data.get("describe"):
+            values["data_source"] = state.data["describe"]
+        if state.model.get("device"):
+            values["device"] = state.model["device"]
         try:
-            values["heartbeat"] = (record.dir / HEARTBEAT_FILE).stat().st_mtime
+            values["heartbeat"] = RunDir(record.dir).heartbeat.stat().st_mtime
         except OSError:
             pass
-        values["metrics"] = metrics
+        values["metrics"] = {**record.metrics, **summary_metrics(state.epochs), **state.final_metrics}
         self.update(record.id, **values)
         return self.get(record.id)
 
@@ -502,6 +536,21 @@ class SweepRecord:
     error: str | None
     options: dict[str, Any]
 
+    @property
+    def launcher(self) -> str:
+        """The launcher its runs start through (stored in the `backend` column, its name in older versions)."""
+        return self.backend
+
+    @property
+    def shown_status(self) -> str:
+        """The status to show: an active sweep whose coordinator is gone is interrupted (`status.sweep_status`)."""
+        from tuiapp.runs.status import sweep_status
+
+        return sweep_status(self)
+
+
+SWEEP_FILE_FIELDS = ("seq", "id", "name", "spec", "backend", "parallel", "threads", "created", "options")
+
 
 class SweepStore:
     """The sweeps table, beside the runs of the same store."""
@@ -521,11 +570,22 @@ class SweepStore:
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM sweeps").fetchone()[0]
             sweep_id = f"sweep-{seq}"
             db.execute("INSERT INTO sweeps (seq, id, name, spec, backend, parallel, threads, status, created, options)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
-                       (seq, sweep_id, name or sweep_id, spec, backend, parallel, threads, time.time(),
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (seq, sweep_id, name or sweep_id, spec, backend, parallel, threads, QUEUED, time.time(),
                         json.dumps(options)))
             db.execute("COMMIT")
+        self._mirror(sweep_id)
         return self.get(sweep_id)
+
+    def _mirror(self, sweep_id: str) -> None:
+        """The sweep's row as a file beside the index (sweeps/ID.json), so that `reindex` can rebuild it."""
+        record = self.get(sweep_id)
+        try:
+            (self.store.home / "sweeps").mkdir(exist_ok=True)
+            write_json_atomic(self.store.home / "sweeps" / f"{sweep_id}.json",
+                              {k: getattr(record, k) for k in SWEEP_FILE_FIELDS})
+        except OSError:
+            pass  # the index has it; only a rebuild would miss it
 
     def get(self, ref: str) -> SweepRecord:
         ref = str(ref).strip()
@@ -545,11 +605,23 @@ class SweepStore:
             return [self._record(r) for r in db.execute("SELECT * FROM sweeps ORDER BY seq").fetchall()]
 
     def update(self, sweep_id: str, **values: Any) -> None:
+        mirrored = bool(set(values) & set(SWEEP_FILE_FIELDS))
         if "options" in values:
             values["options"] = json.dumps(values["options"])
         columns = ", ".join(f"{k} = ?" for k in values)
         with self.store._db() as db:
             db.execute(f"UPDATE sweeps SET {columns} WHERE id = ?", (*values.values(), sweep_id))
+        if mirrored:
+            self._mirror(sweep_id)
+
+    def claim(self, sweep: SweepRecord, **values: Any) -> bool:
+        """Set columns of a sweep only while its status and coordinator pid are still what `sweep` says: an
+        atomic compare-and-set, so of two `sweep resume` at once only one starts a coordinator."""
+        columns = ", ".join(f"{k} = ?" for k in values)
+        with self.store._db() as db:
+            cursor = db.execute(f"UPDATE sweeps SET {columns} WHERE id = ? AND status = ? AND pid IS ?",
+                                (*values.values(), sweep.id, sweep.status, sweep.pid))
+            return cursor.rowcount > 0
 
     def runs(self, sweep_id: str) -> list[RunRecord]:
         """The runs of a sweep (after reaping), in case order."""
@@ -557,3 +629,112 @@ class SweepStore:
         with self.store._db(read=True) as db:
             rows = db.execute("SELECT * FROM runs WHERE sweep = ? ORDER BY case_index", (sweep_id,)).fetchall()
         return [found.get(r["id"], self.store._record(r)) for r in rows]
+
+
+def reindex(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Rebuild the index from the run folders (and the sweeps' files): every run with its status, epochs and
+    metrics as its folder records them (the committed epochs), every sweep with its cases.
+
+    A damaged index file is moved aside first (kept as runs.sqlite.damaged-TIME); a sound one is brought up to
+    date in place, so runs created meanwhile are kept. Returns what was done.
+    """
+    from tuiapp.runs.state import RunState
+
+    home = Path(home) if home else default_home()
+    db_path = home / INDEX_FILE
+    moved = None
+    if index_damage(db_path) is not None or _unreadable(db_path):
+        moved = db_path.with_name(f"{INDEX_FILE}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(db_path, moved)
+        for extra in ("-wal", "-shm"):
+            Path(f"{db_path}{extra}").unlink(missing_ok=True)
+    store = RunStore(home)
+    added = updated = 0
+    skipped: list[str] = []
+    with store._db() as db:
+        known = {row[0] for row in db.execute("SELECT id FROM runs")}
+        db.execute("BEGIN IMMEDIATE")
+        for number, folder in enumerate(sorted(p for p in store.runs_dir.iterdir() if p.is_dir())):
+            files = RunDir(folder)
+            try:
+                config = files.read_config()
+                arch = config["arch"]
+            except (OSError, ValueError, KeyError, TypeError):
+                skipped.append(folder.name)
+                continue
+            try:
+                ident = json.loads(files.record.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                ident = {}
+            state = RunState.from_run(folder)
+            try:
+                rows = files.committed_history()
+                done = files.read_state()["epoch"]
+            except UserError:
+                rows, done = [], 0
+            metrics = {**summary_metrics(rows), **state.final_metrics}
+            values: dict[str, Any] = {
+                "status": state.status, "error": state.reason, "epoch": done, "epochs": config.get("hp", {})
+                .get("epochs", 0), "config": json.dumps(config), "metrics": json.dumps(metrics),
+                "started": state.started, "ended": state.ended, "pid": state.pid,
+                "host": state.host or ident.get("host"), "data_source": state.data.get("describe"),
+                "device": state.model.get("device"), "heartbeat": _mtime(files.heartbeat) or _mtime(files.events)}
+            if folder.name in known:
+                db.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                           (*values.values(), folder.name))
+                updated += 1
+            else:
+                tail = folder.name.rpartition("-")[2]
+                seq = ident.get("seq") or (int(tail) if tail.isdigit() else None)
+                created = ident.get("created") or _mtime(files.config) or time.time()
+                row = {"seq": seq, "id": folder.name, "name": ident.get("name") or config.get("name") or folder.name,
+                       "arch": arch, "preset": config.get("preset"), "created": created, "sweep": ident.get("sweep"),
+                       "case_key": ident.get("case_key"), "case_index": ident.get("case_index"),
+                       "launcher": ident.get("launcher"), **values}
+                try:
+                    db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                               tuple(row.values()))
+                except sqlite3.IntegrityError:  # its number or sweep case is taken: keep the folder, add it fresh
+                    row.update(seq=None, case_key=None)
+                    db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                               tuple(row.values()))
+                added += 1
+            if number % 500 == 499:  # let workers write their rows between batches
+                db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+        sweeps_added = 0
+        for path in sorted((home / "sweeps").glob("*.json")) if (home / "sweeps").is_dir() else []:
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+                row = {k: raw[k] for k in SWEEP_FILE_FIELDS}
+            except (OSError, ValueError, KeyError, TypeError):
+                skipped.append(path.name)
+                continue
+            row["options"] = json.dumps(row["options"])
+            cursor = db.execute(f"INSERT OR IGNORE INTO sweeps ({', '.join(row)}, status) VALUES "
+                                f"({', '.join('?' * len(row))}, ?)", (*row.values(), INTERRUPTED))
+            sweeps_added += cursor.rowcount
+        db.execute("COMMIT")
+    return {"index": str(db_path), "moved": str(moved) if moved else None, "added": added, "updated": updated,
+            "sweeps_added": sweeps_added, "skipped": skipped}
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _unreadable(db_path: Path) -> bool:
+    """Whether SQLite itself finds the index malformed (a header that looks right over damaged pages)."""
+    if not db_path.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            return db.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return True

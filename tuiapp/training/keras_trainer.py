@@ -7,14 +7,16 @@ the run context's; this module only turns Keras' callbacks into calls of that co
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any
 
 import numpy as np
 
-from tuiapp.engine.context import RunContext
-from tuiapp.engine.imagedata import Prepared, data_event, load_for_run
-from tuiapp.engine.keras_utils import (
+from tuiapp.errors import UserError
+from tuiapp.training.context import RunContext
+from tuiapp.training.imagedata import Prepared, data_event, load_for_run
+from tuiapp.training.keras_utils import (
     configure_backend,
     device_name,
     has_gpu,
@@ -23,8 +25,7 @@ from tuiapp.engine.keras_utils import (
     saver,
     steps_per_execution,
 )
-from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
-from tuiapp.errors import UserError
+from tuiapp.training.stats import confusion, misclassified, snapshot, weight_stats
 
 PROBE_SIZE = 512  # validation examples used to find dead ReLU units
 PREDICT_BATCH = 1024
@@ -34,6 +35,13 @@ def _keras():
     import keras
 
     return keras
+
+
+def _import_quietly() -> None:
+    try:
+        import keras  # noqa: F401
+    except Exception:  # the trainer's own import reports it
+        pass
 
 
 class Evaluator:
@@ -125,15 +133,21 @@ def contract_callback(ctx: RunContext, steps: int, epoch_row: Any, final: Any) -
 def train(ctx: RunContext, loaded: tuple[Prepared, str | None] | None = None) -> None:
     """Build (or restore), train with events, evaluate on the test set.
 
-    `loaded` is the run's data when the worker has already read it (while Keras imported).
+    `loaded` is the run's data when the caller has already read it; otherwise it is read here while Keras
+    imports in a thread (TensorFlow takes seconds to import).
     """
-    keras = _keras()
     config, hp = ctx.config, ctx.hp
+    arch = config.architecture
+    if loaded is None:
+        importer = threading.Thread(target=_import_quietly, daemon=True, name="import-keras")
+        importer.start()
+        loaded = load_for_run(config, ctx.home, arch.input_kind)
+        importer.join()
+    keras = _keras()
     if config.device == "gpu" and not has_gpu():
         raise UserError("--device gpu: the framework sees no GPU; use --device cpu or auto")
     precision = configure_backend(hp["seed"], config.precision)
-    arch = config.architecture
-    prepared, note = loaded or load_for_run(config, ctx.home, arch.input_kind)
+    prepared, note = loaded
     ctx.data_ready(data_event(prepared, note), device=device_name())
     from models.common import optimizer
 

@@ -13,25 +13,10 @@ from typing import Any
 import numpy as np
 
 from models.scratch.mlp import MLP
-from tuiapp.engine.context import RunContext, RunFileError
-from tuiapp.engine.imagedata import data_event, find_source, prepare
-from tuiapp.engine.stats import confusion, misclassified, snapshot, weight_stats
-
-
-def layer_groups(weights: list[np.ndarray], names: list[str]) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
-    """Group a flat Keras-order weight list by layer for the statistics."""
-    grouped: dict[str, list[tuple[str, np.ndarray]]] = {}
-    for name, w in zip(names, weights):
-        layer, _, kind = name.rpartition("/")
-        grouped.setdefault(layer or name, []).append((kind or "value", np.asarray(w)))
-    return list(grouped.items())
-
-
-def model_ready(ctx: RunContext) -> None:
-    """The model event of a NumPy network, from its schema summary."""
-    rows = [{"layer": name, "type": "NumPy", "output_shape": shape, "params": params}
-            for name, shape, params in ctx.config.summary()]
-    ctx.model_ready(rows, sum(r["params"] for r in rows), "cpu", "numpy")
+from tuiapp.runs.rundir import RunDir, RunFileError
+from tuiapp.training.context import RunContext
+from tuiapp.training.imagedata import data_event, find_source, prepare
+from tuiapp.training.stats import confusion, layer_groups, misclassified, snapshot, weight_stats
 
 
 def _restore(net: MLP, path: Any, count: int) -> None:
@@ -41,10 +26,10 @@ def _restore(net: MLP, path: Any, count: int) -> None:
         net.set_weights(weights)
     except Exception as exc:  # a damaged or hand-edited checkpoint
         raise RunFileError(f"{path}: not a checkpoint of this network ({type(exc).__name__}: {exc}); remove "
-                           f"{path.parent / 'state.json'} to train the run again from the start") from None
+                           f"{RunDir(path.parent).state} to train the run again from the start") from None
 
 
-def train_scratch_mlp(ctx: RunContext) -> None:
+def train(ctx: RunContext) -> None:
     """The NumPy MLP on MNIST / Fashion-MNIST with minibatch SGD, events per batch and epoch."""
     config, hp = ctx.config, ctx.hp
     source, note = find_source(config, ctx.home)
@@ -58,7 +43,7 @@ def train_scratch_mlp(ctx: RunContext) -> None:
         _restore(net, restore, len(names))
         net.rng = np.random.default_rng([hp["seed"], ctx.start_epoch])
     ctx.attach(lambda path: np.savez(path, **{f"w{i}": w for i, w in enumerate(net.get_weights())}), ".npz")
-    model_ready(ctx)
+    ctx.model_from_schema()
     eye = np.eye(10, dtype=net.dtype)
     x, y = prepared.x_train.astype(net.dtype), eye[prepared.y_train]
     xv, yv = prepared.x_val.astype(net.dtype), eye[prepared.y_val]
@@ -100,12 +85,3 @@ def train_scratch_mlp(ctx: RunContext) -> None:
              dataset=prepared.data.name, source=prepared.data.source.to_dict())
     ctx.complete(metrics)
 
-
-def train(ctx: RunContext) -> None:
-    """Dispatch on the architecture."""
-    if ctx.config.arch == "scratch-mlp":
-        train_scratch_mlp(ctx)
-    else:
-        from tuiapp.engine.toy_trainer import train_toy
-
-        train_toy(ctx)

@@ -13,12 +13,12 @@ import keras
 import numpy as np
 
 from models.sampler import CharSampler
-from tuiapp.data.text import load_corpus, read_vocab
-from tuiapp.engine.context import RunContext
-from tuiapp.engine.files import save_atomic, write_json_atomic
-from tuiapp.engine.keras_trainer import contract_callback
-from tuiapp.engine.keras_utils import configure_backend, model_rows, saver, synced
+from tuiapp.data.text import load_corpus
 from tuiapp.errors import UserError
+from tuiapp.runs.files import save_atomic, write_json_atomic
+from tuiapp.training.context import RunContext
+from tuiapp.training.keras_trainer import contract_callback
+from tuiapp.training.keras_utils import configure_backend, model_rows, saver, synced
 
 TEMPERATURES = (0.5, 1.0)
 SEED_CHARS = 40
@@ -45,7 +45,7 @@ def sampler_of(model: Any, vocab: list[str], hp: dict[str, Any]) -> CharSampler:
 
 def saved_vocab(ctx: RunContext) -> list[str] | None:
     """The vocabulary a resumed run trained with (its vocab.json), checked."""
-    return read_vocab(ctx.dir / "vocab.json") if ctx.resume else None
+    return ctx.files.read_vocab() if ctx.resume else None
 
 
 class TextEpochs:
@@ -71,7 +71,7 @@ class TextEpochs:
             row["val_bits"] = row["val_loss"] / LN2
         row["bits"] = row["loss"] / LN2
         sampler = sampler_of(self.model, self.vocab, hp)
-        save_atomic(self.ctx.dir / "sampler.npz", sampler.save)
+        save_atomic(self.ctx.files.sampler, sampler.save)
         for temperature in TEMPERATURES:
             text = "".join(sampler.generate(self.seed_text, hp["sample_length"], temperature, rng=self.rng))
             self.ctx.emit("text", epoch=epoch, temperature=temperature, seed=self.seed_text, sample=text,
@@ -97,7 +97,7 @@ def train(ctx: RunContext) -> None:
     length = hp["seq_length"]
     corpus = load_corpus(config.text, hp["lowercase"], hp["keep_newlines"], hp["min_char_freq"], length,
                          saved_vocab(ctx))
-    write_json_atomic(ctx.dir / "vocab.json", corpus.vocab)
+    write_json_atomic(ctx.files.vocab, corpus.vocab)
     train_ids, val_ids = corpus.split(hp["validation_split"])
     x, y = windows(train_ids, length)
     xv, yv = windows(val_ids, length)

@@ -8,7 +8,6 @@ coordinator folds the folder into the index with `store.fold`.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -29,60 +28,44 @@ def _heartbeat(ctx) -> None:
         time.sleep(HEARTBEAT_S)
 
 
-def _import_keras() -> None:
-    try:
-        import keras  # noqa: F401
-    except Exception:  # the trainer's own import reports it
-        pass
-
-
 def run_trainer(ctx) -> None:
-    """Train with the trainer for the config's architecture."""
-    arch = ctx.config.architecture
-    if arch.family == "text":
-        from tuiapp.engine.text_trainer import train as train_text
+    """Train with the trainer the architecture names (`models.Architecture.trainer`)."""
+    from tuiapp.training import trainer_for
 
-        train_text(ctx)
-    elif arch.engine == "numpy":
-        from tuiapp.engine.numpy_trainer import train as train_numpy
-
-        train_numpy(ctx)
-    else:
-        # TensorFlow takes seconds to import: do it while this thread reads and decodes the data.
-        importer = threading.Thread(target=_import_keras, daemon=True, name="import-keras")
-        importer.start()
-        from tuiapp.engine.imagedata import load_for_run
-
-        loaded = load_for_run(ctx.config, ctx.home, arch.input_kind)
-        importer.join()
-        from tuiapp.engine.keras_trainer import train as train_keras
-
-        train_keras(ctx, loaded)
+    trainer_for(ctx.config.architecture.trainer)(ctx)
 
 
 def failure_reason(exc: BaseException, run_dir: Path) -> str:
     """What to record when training raised: the full disk plainly, else the error and where the details are."""
-    from tuiapp.engine.files import no_space
     from tuiapp.errors import UserError
+    from tuiapp.runs.files import no_space
+    from tuiapp.runs.rundir import RunDir
 
     full = no_space(exc)
     if full:
         return f"{full}; free some space, then `tuiapp resume {run_dir.name}` continues it"
     if isinstance(exc, UserError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc} (details in {run_dir / 'worker.log'})"
+    return f"{type(exc).__name__}: {exc} (details in {RunDir(run_dir).worker_log})"
 
 
 def main(argv: list[str]) -> int:
     from tuiapp.config import RunConfig
-    from tuiapp.engine import faults
-    from tuiapp.engine.context import CancelledEarly, RunContext
-    from tuiapp.engine.store import RunStore, this_host
+    from tuiapp.runs import faults
+    from tuiapp.runs.procs import this_host
+    from tuiapp.runs.rundir import RunDir
+    from tuiapp.runs.status import RUNNING
+    from tuiapp.runs.store import RunStore
+    from tuiapp.training.context import CancelledEarly, RunContext
 
     run_dir = Path(argv[0]).resolve()
+    if RunDir(run_dir).lock_worker() is None:  # another worker trains this run: touch nothing, go
+        print(f"another worker holds {RunDir(run_dir).path / RunDir.LOCK}; this one exits without training",
+              file=sys.stderr, flush=True)
+        os._exit(3)
     resume = "--resume" in argv
     store = None if "--no-index" in argv else RunStore(run_dir.parent.parent)
-    config = RunConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+    config = RunConfig.from_dict(RunDir(run_dir).read_config())
     ctx = RunContext(run_dir, config, resume, store)
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -91,9 +74,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    ctx.index.update(status="running", pid=os.getpid(), host=this_host(), started=time.time(),
+    ctx.index.update(status=RUNNING, pid=os.getpid(), host=this_host(), started=time.time(),
                      heartbeat=time.time(), ended=None, error=None)
-    ctx.emit("status", status="running", pid=os.getpid(), resume=resume, host=this_host())
+    ctx.emit("status", status=RUNNING, pid=os.getpid(), resume=resume, host=this_host())
     threading.Thread(target=_heartbeat, args=(ctx,), daemon=True).start()
     faults.point("startup")
     try:

@@ -1,1 +1,0 @@
-"""The run engine: store, events, launching detached worker processes. Never imports Keras here."""

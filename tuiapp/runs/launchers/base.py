@@ -1,0 +1,97 @@
+"""What every launcher implements, and the worker command line and environment they all start.
+
+A launcher starts a run's worker somewhere (`launch` returns a `Handle`), tells whether it still runs
+(`alive`), asks it to stop at its batch (`cancel`) and lets go of what it holds (`shutdown`). It declares its
+own options (`OPTIONS`), which the CLI and sweeps pass through by name.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from tuiapp.runs.procs import WORKER_MODULE
+
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+# The worker runs with isolated imports (-I: no script folder, no working folder, no PYTHON* variables on
+# sys.path) and imports this very copy of the package by its explicit path, so nothing dropped into a run
+# folder can be imported by it.
+BOOT = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); from {WORKER_MODULE} import main; "
+        "main(sys.argv[1:])")
+
+
+@dataclass(frozen=True)
+class Handle:
+    """Where a launched worker runs: the launcher that started it, the host, the pid or the launcher's task id."""
+
+    launcher: str
+    host: str
+    pid: int | None
+    task: str | None = None
+    dir: str | None = None  # the run folder (a launcher without signals asks the worker to stop through it)
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option a launcher takes (`--address` for Ray, say): its name, type, default and one line of help."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+class Launcher(Protocol):
+    """Starts, watches and stops run workers."""
+
+    name: str
+    OPTIONS: tuple[Option, ...]
+
+    def launch(self, record: Any, home: Path, resume: bool, env: dict[str, str] | None = None) -> Handle: ...
+
+    def alive(self, handle: Handle) -> bool: ...
+
+    def cancel(self, handle: Handle) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+    @classmethod
+    def for_sweep(cls, options: dict[str, Any], parallel: int, threads: int) -> Launcher:
+        """The launcher a sweep's recorded options describe (each run with `threads` CPU threads)."""
+        ...
+
+
+def worker_command(run_dir: Path, resume: bool, index: bool = True) -> list[str]:
+    """The command line of a run's worker."""
+    cmd = [sys.executable, "-I", "-c", BOOT, PACKAGE_ROOT, str(run_dir)]
+    if resume:
+        cmd.append("--resume")
+    if not index:
+        cmd.append("--no-index")
+    return cmd
+
+
+def worker_env(config: Any, home: Path) -> dict[str, str]:
+    """The environment of a run's worker: its home, Keras backend and device."""
+    env = dict(os.environ)
+    env["TUIAPP_HOME"] = str(home)
+    env["KERAS_BACKEND"] = config.backend if config.backend != "auto" else "tensorflow"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if config.device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = "-1"
+    return env
+
+
+def thread_env(threads: int | None) -> dict[str, str]:
+    """The environment that holds a run to `threads` CPU threads (its share when several runs share the cores)."""
+    if not threads:
+        return {}
+    n = str(threads)
+    env = {"TUIAPP_THREADS": n, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+           "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1"}
+    if threads == 1:  # JAX's XLA has no thread-count setting, but it can run its operations on the calling thread
+        env["XLA_FLAGS"] = " ".join([os.environ.get("XLA_FLAGS", ""), "--xla_cpu_multi_thread_eigen=false"]).strip()
+    return env

@@ -1,0 +1,39 @@
+"""Statuses of runs and sweeps: the groups, and the rule for a sweep whose coordinator is gone. The one owner."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+QUEUED, RUNNING = "queued", "running"
+FINISHED, CANCELLED, FAILED, DIVERGED, INTERRUPTED = "finished", "cancelled", "failed", "diverged", "interrupted"
+
+ACTIVE = (QUEUED, RUNNING)  # a worker (or a coordinator) should be alive
+ENDED = (FINISHED, CANCELLED, FAILED, DIVERGED, INTERRUPTED)
+STATUSES = ACTIVE + ENDED
+RESUMABLE = (CANCELLED, INTERRUPTED, FAILED, DIVERGED)  # `tuiapp resume` continues these
+SWEEP_CONTINUES = (INTERRUPTED, FAILED, CANCELLED)  # `sweep resume` continues these cases
+CASE_DONE = (FINISHED, DIVERGED)  # a sweep case with an outcome (a diverged case is a result, not a failure)
+STALE_HEARTBEAT_S = 30.0  # a run or coordinator on another host that has not beaten for this long is gone
+
+# The module a sweep's coordinator runs: its processes are found by this in their command line.
+COORDINATOR_MODULE = "tuiapp.sweeps.engine"
+
+
+def coordinator_alive(sweep: Any) -> bool:
+    """Whether a sweep's coordinator still runs (by pid on this host, by heartbeat elsewhere)."""
+    from tuiapp.runs.procs import pid_runs, this_host
+
+    recent = sweep.heartbeat is not None and time.time() - sweep.heartbeat < STALE_HEARTBEAT_S
+    if sweep.host and sweep.host != this_host():
+        return recent
+    if sweep.pid is None and sweep.status == QUEUED:
+        return recent  # claimed, its coordinator being started right now
+    return pid_runs(sweep.pid, COORDINATOR_MODULE.encode())
+
+
+def sweep_status(sweep: Any) -> str:
+    """The status to show for a sweep: an active one whose coordinator is gone is interrupted."""
+    if sweep.status in ACTIVE and not coordinator_alive(sweep):
+        return INTERRUPTED
+    return sweep.status
