@@ -29,7 +29,8 @@ PERCEPTRON_PARAMS: tuple[Param, ...] = (
 )
 
 XOR_PARAMS: tuple[Param, ...] = (
-    Param("hidden", "int", 2, "hidden sigmoid units", min=1, max=64),
+    # 2-h-2 has 5h + 2 weights, every one shown at every step: at most 30 (models.scratch.stepper) means h <= 5
+    Param("hidden", "int", 2, "hidden sigmoid units (every weight is shown: at most 5)", min=1, max=5),
     Param("learning_rate", "float", 0.1, "gradient descent step", min=1e-7, max=1e6),
     Param("epochs", "int", 5000, "gradient steps on the whole truth table", min=1, max=1000000),
     Param("report_every", "int", 100, "report loss and predictions every N steps", min=1, max=100000),

@@ -65,7 +65,7 @@ def step_records(config: RunConfig, count: int) -> Iterator[dict[str, Any]]:
         net = toynets.build_xor(hp, {})
         if net.count_params() > stepper.MAX_VISIBLE_WEIGHTS:
             raise UserError(f"{net.count_params()} weights are too many to show whole "
-                            f"(at most {stepper.MAX_VISIBLE_WEIGHTS}); use hidden <= 7")
+                            f"(at most {stepper.MAX_VISIBLE_WEIGHTS}); use hidden <= {(stepper.MAX_VISIBLE_WEIGHTS - 2) // 5}")
         yield from stepper.mlp_steps(net, x, y, hp["learning_rate"], count)
     elif arch == "fd-mlp":
         net = toynets.build_fd_mlp(hp, {})

@@ -148,9 +148,9 @@ class RunConfig:
         if self.precision == "bfloat16" and architecture.engine == "numpy":
             problems.append(f"precision: bfloat16 is for the Keras networks; {self.arch} is NumPy "
                             "(use precision=float32 or auto)")
-        if not isinstance(self.name, str) or len(self.name) > 200 or any(
-                ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in self.name):
-            problems.append("name: at most 200 printable characters (no control characters or terminal escapes)")
+        problem = name_problem(self.name)
+        if problem:
+            problems.append(f"name: {problem}")
         if self.data not in architecture.datasets:
             known = ", ".join(architecture.datasets)
             why = "" if self.data in DATASETS else f" (known data sets: {', '.join(DATASETS)})"
@@ -202,6 +202,22 @@ class RunConfig:
         base = self.architecture.defaults(self.preset)
         changed = [f"{k}={fmt_value(v)}" for k, v in self.hp.items() if base.get(k) != v]
         return " ".join(changed)
+
+
+# Bidirectional-text controls (U+202E turns a name around on screen) and other invisible format characters.
+_INVISIBLE = {0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, *range(0x202A, 0x202F),
+              *range(0x2066, 0x206A)}
+
+
+def name_problem(name: object) -> str | None:
+    """Why a run or sweep name cannot be used (None when it can): at most 200 printable characters, no control
+    characters, terminal escapes or bidirectional-text controls."""
+    if not isinstance(name, str) or len(name) > 200:
+        return "at most 200 printable characters"
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 or ord(ch) in _INVISIBLE for ch in name):
+        return ("at most 200 printable characters (no control characters, terminal escapes or bidirectional-text "
+                "controls)")
+    return None
 
 
 @functools.lru_cache(maxsize=16)

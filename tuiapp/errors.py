@@ -15,3 +15,16 @@ class ConfigError(UserError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+_UNSAFE = ("unsafe", "allow_pickle", "safe_mode", "trust the source")
+
+
+def safe_message(exc: BaseException) -> str:
+    """An exception's text without advice to load a file unsafely (NumPy's and Keras's own messages suggest
+    `allow_pickle=True` or `safe_mode=False`: a damaged or planted file must never be loaded that way)."""
+    import re
+
+    text = str(exc)
+    kept = [part for part in re.split(r"(?<=[.;:])\s+", text) if not any(w in part.lower() for w in _UNSAFE)]
+    return " ".join(kept).strip() or type(exc).__name__

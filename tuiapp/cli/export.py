@@ -5,19 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 from tuiapp.errors import UserError
-from tuiapp.runs.events import read_events
+from tuiapp.runs.events import read_run_events
 from tuiapp.runs.files import write_text_atomic
 from tuiapp.runs.store import RunStore
 
 FORMATS = ("csv", "json", "tensorboard")
 
 
+TENSORBOARD_FILES = "events.out.tfevents.*"  # what a TensorBoard export writes (in its folder and below)
+
+
 def _target(path: Path, force: bool) -> Path:
-    """A path to export to: never an existing file without --force, never through a symlink."""
+    """A path to export to: never an existing file without --force, never through a symlink. With --force an
+    export folder loses only the files an export writes (anything else put there stays)."""
     if path.is_symlink():
         if not force:
             raise UserError(f"{path} is a symbolic link; exports never write through one (remove it, or "
@@ -27,7 +30,9 @@ def _target(path: Path, force: bool) -> Path:
         if not force:
             raise UserError(f"{path} exists; pass --force to overwrite it, or --out another folder")
         if path.is_dir():
-            shutil.rmtree(path)
+            for old in path.rglob(TENSORBOARD_FILES):
+                if old.is_file() and not old.is_symlink():
+                    old.unlink()
     return path
 
 
@@ -37,7 +42,7 @@ def export_run(ref: str, fmt: str, out: Path, store: RunStore | None = None, for
         raise UserError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     store = store or RunStore()
     record = store.get(ref)
-    events, _ = read_events(record.dir)
+    events = read_run_events(record.dir)
     out.mkdir(parents=True, exist_ok=True)
     epochs = [e for e in events if e["type"] == "epoch"]
     batches = [e for e in events if e["type"] == "batch"]

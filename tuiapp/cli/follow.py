@@ -144,4 +144,4 @@ def _print_result(console, record: RunRecord) -> None:
         console.print(f"[red bold]{record.status}[/] {record.id}{duration}: {escape(one_line(record.error or ''))}")
         if record.status in RESUMABLE and record.status != "failed" or (
                 record.status == "failed" and "resume" in (record.error or "")):
-            console.print(f"history and checkpoint kept in {record.dir}; `tuiapp resume {record.id}` continues it")
+            console.print(f"history and checkpoint kept in {record.dir}; {RunDir(record.dir).resume_hint(record.id)}")

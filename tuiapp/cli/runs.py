@@ -25,13 +25,19 @@ def register(app: typer.Typer) -> None:
         """List runs: id, status, pid, architecture, metrics."""
         from tuiapp.runs.store import RunStore
 
-        records = RunStore().current(status)
+        store = RunStore()
+        records = store.current(status)
+        missing = store.unindexed(store.list()) if status is None else []
+        if missing:
+            typer.echo(f"note: {len(missing)} run folder(s) are not in the index ({', '.join(missing[:3])}"
+                       f"{', ...' if len(missing) > 3 else ''}); `tuiapp reindex` adds them", err=True)
         if as_json:
             typer.echo(json.dumps([
                 {"id": r.id, "name": r.name, "status": r.status, "pid": r.pid, "arch": r.arch, "preset": r.preset,
                  "epoch": r.epoch, "epochs": r.epochs, "metrics": r.metrics, "error": r.error,
                  "created": r.created, "started": r.started, "ended": r.ended, "duration": r.duration,
-                 "data_source": r.data_source, "device": r.device, "host": r.host, "dir": str(r.dir)}
+                 "data_source": r.data_source, "device": r.device, "host": r.host, "sweep": r.sweep,
+                 "case_index": r.case_index, "launcher": r.launcher, "dir": str(r.dir)}
                 for r in records
             ], separators=(",", ":")))
             return
@@ -64,6 +70,23 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         if dropped:
             out.print(f"[dim]({', '.join(dropped)} left out at {out.width} columns; `tuiapp runs --json` has all)[/]")
+
+    @app.command("reindex")
+    def reindex_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False) -> None:
+        """Rebuild the run index from the run folders (after it was lost or damaged): every run with its status,
+        epochs and metrics, every sweep with its cases."""
+        from tuiapp.runs.store import reindex
+
+        done = reindex()
+        if as_json:
+            typer.echo(json.dumps(done, separators=(",", ":")))
+            return
+        if done["moved"]:
+            typer.echo(f"the damaged index was moved to {done['moved']}")
+        typer.echo(f"{done['index']}: {done['added']} run(s) added from their folders, {done['updated']} brought up "
+                   f"to date, {done['sweeps_added']} sweep(s) added" + (
+                       f"; skipped (no readable config.json or sweep file): {', '.join(done['skipped'])}"
+                       if done["skipped"] else ""))
 
     @app.command("show")
     def show(

@@ -12,7 +12,7 @@ from rich.table import Table
 from tuiapp.cli.console import console as make_console
 from tuiapp.cli.console import table_width
 from tuiapp.errors import UserError
-from tuiapp.runs.events import read_events
+from tuiapp.runs.events import read_run_events
 from tuiapp.runs.state import RunState
 from tuiapp.runs.store import RunStore
 from tuiapp.views.printable import one_line
@@ -34,7 +34,7 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart
     """Print everything known about a run."""
     store = RunStore()
     record = store.get_current(ref)
-    state = RunState.from_events(read_events(record.dir)[0])
+    state = RunState.from_events(read_run_events(record.dir))
     if step is not None:
         from tuiapp.views.steps import print_step
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -53,23 +54,29 @@ def print_table(ref: str, all_columns: bool = False) -> None:
 
 def follow_sweep(ref: str) -> int:
     """Print each case as it ends, then the table; 0 when every case finished."""
-    from tuiapp.runs.status import ACTIVE
+    from tuiapp.runs.status import ACTIVE, CASE_DONE
     from tuiapp.runs.store import RunStore, SweepStore
 
     store = RunStore()
     sweeps = SweepStore(store)
     sweep = sweeps.get(ref)
     reported: set[str] = set()
+
+    def report(settled_only: bool) -> None:
+        """A line per case that has ended; while the coordinator runs, only cases it will not retry."""
+        for run in sweeps.runs(sweep.id):
+            if run.status not in ACTIVE and run.id not in reported and (run.status in CASE_DONE or not settled_only):
+                reported.add(run.id)
+                acc = run.metrics.get("test_accuracy")
+                typer.echo(f"case {run.case_index}: {run.id} {run.status}"
+                           + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+
     try:
         while True:
-            for run in sweeps.runs(sweep.id):
-                if run.status not in ACTIVE and run.id not in reported:
-                    reported.add(run.id)
-                    acc = run.metrics.get("test_accuracy")
-                    typer.echo(f"case {run.case_index}: {run.id} {run.status}"
-                               + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+            report(settled_only=True)  # a failed or interrupted case may yet be continued by the coordinator
             sweep = sweeps.get(sweep.id)
             if sweep.shown_status not in ACTIVE:
+                report(settled_only=False)
                 break
             time.sleep(1.0)
     except KeyboardInterrupt:
@@ -80,20 +87,26 @@ def follow_sweep(ref: str) -> int:
 
 
 def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, options: dict | None = None,
-           launcher: str = "local") -> None:
+           launcher: str = "local", max_cases: int | None = None) -> None:
     from tuiapp.sweeps import engine
+    from tuiapp.sweeps.spec import MAX_CASES
 
+    if max_cases is not None and max_cases < 1:
+        raise UserError(f"--max-cases {max_cases}: expected at least 1")
+    max_cases = MAX_CASES if max_cases is None else max_cases
+    engine.check_sweep_name(name or spec.name)
     if dry_run:
-        dry(spec, parallel)
+        dry(spec, parallel, max_cases)
         return
-    sweep = engine.start(spec, parallel=parallel, name=name, options=options, launcher=launcher)
+    sweep = engine.start(spec, parallel=parallel, name=name, options=options, launcher=launcher,
+                         max_cases=max_cases)
     typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
                f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
     if not detach:
         raise typer.Exit(follow_sweep(sweep.id))
 
 
-def dry(spec, parallel: int | None) -> None:
+def dry(spec, parallel: int | None, max_cases: int) -> None:
     """The cases and a rough CPU-time estimate, nothing started."""
     from tuiapp.cli.console import console, table_width
     from tuiapp.sweeps import engine
@@ -101,9 +114,9 @@ def dry(spec, parallel: int | None) -> None:
     from tuiapp.views.printable import fmt_duration
     from tuiapp.views.table import Column, fit_table
 
-    cases = spec.expand()
+    parallel = engine.check_parallel(parallel)
+    cases = spec.expand(max_cases)
     engine.check(cases)
-    parallel = parallel or engine.default_parallel()
     rows, total = [], 0.0
     for case in cases:
         seconds = engine.estimate_seconds(case.config)
@@ -145,6 +158,8 @@ def register(app: typer.Typer) -> None:
                                                                 "for the sweep).")] = "local",
         cpus_per_run: Annotated[float | None, typer.Option("--cpus-per-run", help="ray: num_cpus of each run.")] = None,
         gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", help="ray: num_gpus of each run.")] = 0,
+        max_cases: Annotated[int | None, typer.Option("--max-cases", help="Allow more than 10,000 cases.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="show: the table as one JSON document.")] = False,
     ) -> None:
         """Many runs from one spec: `tuiapp sweep mlp --grid "dropout=0.2|0.45"`, `tuiapp sweep spec.toml`,
         `tuiapp sweep show|resume|cancel|export ID`."""
@@ -155,7 +170,13 @@ def register(app: typer.Typer) -> None:
             if not ref:
                 raise UserError(f"`tuiapp sweep {target} ID`: which sweep? `tuiapp sweeps` lists them")
             if target == "show":
-                print_table(ref, all_columns)
+                if as_json:
+                    from tuiapp.views.sweep_table import export
+
+                    typer.echo(export(ref, "json"), nl=False)
+                    typer.echo()
+                else:
+                    print_table(ref, all_columns)
             elif target == "resume":
                 sweep = engine.resume(ref, extend=SweepSpec.from_file(extend) if extend else None)
                 typer.echo(f"resumed {sweep.id} (coordinator pid {sweep.pid})")
@@ -188,6 +209,10 @@ def register(app: typer.Typer) -> None:
         else:
             if not grid and not set_:
                 raise UserError(f"`tuiapp sweep {target}` needs --grid key=a|b (or a spec.toml file)")
+            if repeat < 1:
+                raise UserError(f"--repeat {repeat}: expected at least 1")
+            if random_n is not None and random_n < 1:
+                raise UserError(f"--random {random_n}: expected at least 1 grid point")
             spec = SweepSpec.from_flags(target, preset, grid or [], set_ or [], repeat, random_n, seed, name)
         if backend is not None:
             typer.echo(f"note: `sweep --backend {backend}` is now `--launcher {backend}` (--backend still works "
@@ -202,10 +227,10 @@ def register(app: typer.Typer) -> None:
         options = launchers.check_options(launcher, flags)
         if launcher == "ray":
             options = {"address": address, "gpus_per_run": gpus_per_run, **options}
-        _start(spec, parallel, name, detach, dry_run, options, launcher)
+        _start(spec, parallel, name, detach, dry_run, options, launcher, max_cases)
 
     @app.command("sweeps")
-    def sweeps_cmd() -> None:
+    def sweeps_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False) -> None:
         """List sweeps: id, name, status, cases done, parallelism."""
         from tuiapp.cli.console import console, table_width
         from tuiapp.runs.status import CASE_DONE
@@ -216,10 +241,18 @@ def register(app: typer.Typer) -> None:
         store = RunStore()
         sweeps = SweepStore(store)
         rows = []
+        docs = []
         for s in sweeps.list():
             runs = sweeps.runs(s.id)
             done = sum(1 for r in runs if r.status in CASE_DONE)
+            docs.append({"id": s.id, "name": s.name, "status": s.shown_status, "done": done,
+                         "cases": s.options.get("cases", len(runs)), "parallel": s.parallel, "threads": s.threads,
+                         "launcher": s.launcher, "created": s.created, "started": s.started, "ended": s.ended,
+                         "error": s.error})
             rows.append([s.id, one_line(s.name), s.shown_status, f"{done}/{s.options.get('cases', len(runs))}", str(s.parallel)])
+        if as_json:
+            typer.echo(json.dumps(docs, separators=(",", ":")))
+            return
         if not rows:
             typer.echo("no sweeps yet; `tuiapp sweep mlp --grid \"dropout=0.2|0.45\"` starts one")
             return

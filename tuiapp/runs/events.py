@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypedDict
 
+from tuiapp.errors import UserError
 from tuiapp.runs.rundir import RunDir
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # a single event larger than this is not ours
@@ -82,6 +83,7 @@ class EpochEvent(_Base, total=False):
     bits: float | None
     val_bits: float | None
     cost: float | None
+    restored: bool  # made from history.csv after a kill between an epoch's commit and its event
 
 
 class ConfusionEvent(_Base, total=False):
@@ -309,3 +311,27 @@ def iter_events(run_dir: str | os.PathLike[str], kind: str | None = None) -> Ite
     for event in events:
         if kind is None or event["type"] == kind:
             yield event
+
+
+def read_run_events(run_dir: str | os.PathLike[str]) -> list[Event]:
+    """A run's events as its committed record says: every epoch that history.csv holds up to state.json has its
+    epoch event, even where a kill came between the commit and the event (the event is made from the history
+    row, marked `restored`, and placed after the epoch before it). What `show` and every export read."""
+    events, _ = read_events(run_dir)
+    folder = RunDir(run_dir)
+    try:
+        rows = folder.committed_history()
+    except UserError:
+        return events
+    logged = {e["epoch"] for e in events if e["type"] == "epoch"}
+    for row in rows:
+        if row["epoch"] in logged:
+            continue
+        restored = make("epoch", **{k: v for k, v in row.items() if v is not None}, restored=True)
+        at = 0
+        for i, event in enumerate(events):
+            if event["type"] == "epoch" and event["epoch"] < row["epoch"] or event["type"] == "model" and not at:
+                at = i + 1
+        restored["t"] = events[at - 1]["t"] if at else restored["t"]
+        events.insert(at, restored)
+    return events

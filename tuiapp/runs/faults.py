@@ -2,10 +2,12 @@
 
 ``TUIAPP_FAULT=POINT`` kills the process the first time it reaches POINT, ``POINT:N`` the
 N-th time, ``POINT@E`` when it reaches POINT during epoch E (1-based; the epoch-0
-checkpoint of a fresh run is epoch 0). Points: ``startup``, ``data``, ``batch``, ``checkpoint`` (checkpoint written, epoch not
-yet recorded), ``history`` (history written, state not yet), ``final-save`` (final model
-written to its temporary name, not yet renamed), ``history-rewrite`` (a resume's rewrite of
-the history, before the rename). Unset, every point is a no-op.
+checkpoint of a fresh run is epoch 0). Points, in the order an epoch's commit meets them:
+``checkpoint-rename`` (checkpoint written to its temporary name), ``checkpoint`` (renamed, history not yet),
+``history-rename``, ``history`` (history renamed, state not yet), ``state-rename``, ``state`` (state.json
+renamed: the epoch is committed, its event not yet written); besides ``startup``, ``data``, ``batch``,
+``final-save`` (final model written to its temporary name, not yet renamed), ``history-rewrite`` (a resume's
+rewrite of the history, before the rename). Unset, every point is a no-op.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("startup", "data", "batch", "checkpoint", "history", "final-save", "history-rewrite")
+POINTS = ("startup", "data", "batch", "checkpoint-rename", "checkpoint", "history-rename", "history", "state-rename",
+          "state", "final-save", "history-rewrite")
 _hits: dict[str, int] = {}
 
 

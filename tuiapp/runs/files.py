@@ -32,7 +32,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def save_atomic(path: str | os.PathLike[str], write: Callable[[str], Any], fault: str | None = None) -> Path:
+def save_atomic(path: str | os.PathLike[str], write: Callable[[str], Any], fault: str | None = None,
+                epoch: int | None = None) -> Path:
     """Call `write(tmp)` to fill a temporary file, then rename it over `path`.
 
     A kill at any moment leaves either the old file or the new one, never a torn one; on any
@@ -46,7 +47,7 @@ def save_atomic(path: str | os.PathLike[str], write: Callable[[str], Any], fault
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         if fault:
-            faults.point(fault)
+            faults.point(fault, epoch)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -58,19 +59,22 @@ def save_atomic(path: str | os.PathLike[str], write: Callable[[str], Any], fault
     return path
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, fault: str | None = None) -> Path:
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, fault: str | None = None,
+                       epoch: int | None = None) -> Path:
     """Write bytes atomically."""
-    return save_atomic(path, lambda tmp: Path(tmp).write_bytes(data), fault)
+    return save_atomic(path, lambda tmp: Path(tmp).write_bytes(data), fault, epoch)
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str, fault: str | None = None) -> Path:
+def write_text_atomic(path: str | os.PathLike[str], text: str, fault: str | None = None,
+                      epoch: int | None = None) -> Path:
     """Write UTF-8 text atomically."""
-    return write_bytes_atomic(path, text.encode("utf-8"), fault)
+    return write_bytes_atomic(path, text.encode("utf-8"), fault, epoch)
 
 
-def write_json_atomic(path: str | os.PathLike[str], value: Any, fault: str | None = None) -> Path:
+def write_json_atomic(path: str | os.PathLike[str], value: Any, fault: str | None = None,
+                      epoch: int | None = None) -> Path:
     """Write a JSON document atomically."""
-    return write_text_atomic(path, json.dumps(value, indent=2, sort_keys=True) + "\n", fault)
+    return write_text_atomic(path, json.dumps(value, indent=2, sort_keys=True) + "\n", fault, epoch)
 
 
 def no_space(exc: BaseException) -> str | None:

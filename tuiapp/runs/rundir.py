@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tuiapp.errors import UserError
+from tuiapp.errors import UserError, safe_message
 
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds", "samples_per_s",
                   "bits", "val_bits", "cost")
@@ -170,6 +170,22 @@ class RunDir:
         worker holds it (two workers never train one folder, however they were started)."""
         return hold_lock(self.path / self.LOCK)
 
+    def resume_hint(self, run_id: str | None = None) -> str:
+        """What `tuiapp resume` will do for this run, said plainly: continue from the committed epoch's checkpoint,
+        start again (nothing committed yet), or nothing until a damaged record is removed."""
+        run_id = run_id or self.name
+        try:
+            state = self.read_state()
+        except RunFileError:
+            return (f"its progress record {self.state} is damaged: remove it, then `tuiapp resume {run_id}` trains "
+                    "it again from the start")
+        if state["checkpoint"] is None:
+            return f"`tuiapp resume {run_id}` trains it again from the start"
+        if not (self.path / state["checkpoint"]).exists():
+            return (f"its checkpoint of epoch {state['epoch']} is missing: remove {self.state}, then `tuiapp resume "
+                    f"{run_id}` trains it again from the start")
+        return f"`tuiapp resume {run_id}` continues it from epoch {state['epoch']}"
+
     # -- readers ------------------------------------------------------------------------------
     def read_config(self) -> dict[str, Any]:
         """config.json as written by the store."""
@@ -238,4 +254,4 @@ class RunDir:
             return CharSampler.load(str(self.sampler))
         except Exception as exc:  # a damaged or hand-edited file: say which, never a traceback
             raise UserError(f"{self.sampler}: not a sampler written by a char-lstm run ({type(exc).__name__}: "
-                            f"{exc}); the next completed epoch writes it again") from None
+                            f"{safe_message(exc)}); the next completed epoch writes it again") from None

@@ -259,9 +259,11 @@ class RunStore:
         try:
             try:
                 db = self._open()
-            except sqlite3.OperationalError:
+            except sqlite3.OperationalError as exc:
                 if not read or not self.db_path.exists():
                     raise
+                if "locked" in str(exc) or "busy" in str(exc):
+                    self._busy_left = 0.0  # waited once: later statements do not wait again
                 db = self._open(immutable=True)
             yield db
         except (sqlite3.Error, OSError) as exc:
@@ -452,7 +454,7 @@ class RunStore:
                     values["metrics"] = {**record.metrics, **said["metrics"]}
             else:
                 reason = (f"the run's process (pid {record.pid}) died without finishing; "
-                          f"`tuiapp resume {record.id}` continues it")
+                          f"{RunDir(record.dir).resume_hint(record.id)}")
                 values = {"status": INTERRUPTED, "error": reason, "ended": record.heartbeat or time.time()}
             try:
                 with self._db() as db:
@@ -473,6 +475,16 @@ class RunStore:
             if won:
                 changed.append(self.get(record.id))
         return changed
+
+    def unindexed(self, records: list[RunRecord]) -> list[str]:
+        """Run folders that the index (as listed in `records`) does not know: a lost or rebuilt index."""
+        known = {r.id for r in records}
+        try:
+            with os.scandir(self.runs_dir) as entries:
+                return sorted(e.name for e in entries if e.name not in known and e.is_dir()
+                              and (Path(e.path) / RunDir.CONFIG).exists())
+        except OSError:
+            return []
 
     def current(self, status: str | None = None) -> list[RunRecord]:
         """All runs (or those of one status) after reaping: what the commands that list runs show."""
@@ -594,8 +606,9 @@ class SweepStore:
                 rows = db.execute("SELECT * FROM sweeps ORDER BY seq DESC LIMIT 1").fetchall()
             elif ref.isascii() and ref.isdigit() and int(ref) <= MAX_SEQ:
                 rows = db.execute("SELECT * FROM sweeps WHERE seq = ?", (int(ref),)).fetchall()
-            else:
-                rows = db.execute("SELECT * FROM sweeps WHERE id = ? OR name = ?", (ref, ref)).fetchall()
+            else:  # an id first; a name only when no id matches
+                rows = db.execute("SELECT * FROM sweeps WHERE id = ?", (ref,)).fetchall() or \
+                    db.execute("SELECT * FROM sweeps WHERE name = ? ORDER BY seq DESC", (ref,)).fetchall()
         if not rows:
             raise UserError(f"unknown sweep {ref!r}; `tuiapp sweeps` lists them")
         return self._record(rows[0])

@@ -8,6 +8,7 @@ losing SSH does not stop it. A case is one run: the store's unique (sweep, case)
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from tuiapp.runs.status import (
     coordinator_alive,
 )
 from tuiapp.runs.store import DuplicateCase, RunStore, SweepRecord, SweepStore
-from tuiapp.sweeps.spec import Case, SweepSpec
+from tuiapp.sweeps.spec import MAX_CASES, Case, SweepSpec
 
 BOOT = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); from {COORDINATOR_MODULE} import coordinate; "
         "coordinate(sys.argv[1:])")
@@ -61,8 +62,9 @@ SECONDS_PER_EPOCH = {"mlp": 3.5, "softmax-regression": 1.0, "cnn": 17.0, "rnn": 
 def estimate_seconds(config) -> float:
     """A rough CPU time from measured full-MNIST epoch times here (2 cores), scaled by size and data."""
     base = SECONDS_PER_EPOCH.get(config.arch)
-    if base is None:
-        return 1.0 * config.hp.get("epochs", 1)
+    if base is None:  # the tiny networks take milliseconds an epoch (a step on a truth table)
+        per_epoch = 0.001 if config.architecture.family == "toy" else 1.0
+        return per_epoch * config.hp.get("epochs", 1)
     from tuiapp.config import RunConfig
     from tuiapp.data import resolve
 
@@ -96,25 +98,49 @@ def check(cases: list[Case]) -> None:
 
 
 def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None = None, name: str = "",
-          options: dict[str, Any] | None = None, launcher: str = launchers.DEFAULT) -> SweepRecord:
+          options: dict[str, Any] | None = None, launcher: str = launchers.DEFAULT,
+          max_cases: int = MAX_CASES) -> SweepRecord:
     """Validate every case, record the sweep, start its coordinator."""
     store = store or RunStore()
+    check_sweep_name(name or spec.name)
     launcher_options = launchers.check_options(launcher, options or {})
     if launcher == "ray":
         import importlib.util
 
         if importlib.util.find_spec("ray") is None:
             raise UserError("--launcher ray: ray is not installed here; `pip install \"tuiapp[ray]\"`")
-    cases = spec.expand()
+    parallel = check_parallel(parallel)
+    cases = spec.expand(max_cases)
     check(cases)
-    parallel = parallel or default_parallel()
-    if parallel < 1:
-        raise UserError(f"--parallel {parallel}: give at least 1")
     sweeps = SweepStore(store)
     sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), launcher,
-                          {"cases": len(cases), **launcher_options})
+                          {"cases": len(cases), **({"max_cases": max_cases} if max_cases != MAX_CASES else {}),
+                           **launcher_options})
     spawn_coordinator(sweep, store)
     return sweeps.get(sweep.id)
+
+
+MAX_PARALLEL = 256
+
+
+def check_parallel(parallel: int | None) -> int:
+    """Runs at a time: the default (one per core) when not given; 1 to 256 otherwise."""
+    if parallel is None:
+        return default_parallel()
+    if not 1 <= parallel <= MAX_PARALLEL:
+        raise UserError(f"--parallel {parallel}: expected 1 to {MAX_PARALLEL} runs at a time")
+    return parallel
+
+
+def check_sweep_name(name: str) -> None:
+    """A sweep name is text like a run name, and never looks like a sweep id (`sweep show NAME` must find it)."""
+    from tuiapp.config import name_problem
+
+    problem = name_problem(name)
+    if problem:
+        raise UserError(f"--name: {problem}")
+    if re.fullmatch(r"(sweep-)?\d+|last", name.strip()):
+        raise UserError(f"--name {name!r} looks like a sweep id; pick a name that does not (e.g. 'dropout {name}')")
 
 
 def spawn_coordinator(sweep: SweepRecord, store: RunStore) -> None:
@@ -140,8 +166,9 @@ def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = N
     if coordinator_alive(sweep):
         raise UserError(f"{sweep.id} is still running (coordinator pid {sweep.pid}); nothing to resume")
     if extend is not None:
-        old = {c.key for c in SweepSpec.from_toml(sweep.spec).expand()}
-        new = extend.expand()
+        limit = sweep.options.get("max_cases", MAX_CASES)
+        old = {c.key for c in SweepSpec.from_toml(sweep.spec).expand(limit)}
+        new = extend.expand(limit)
         if not old <= {c.key for c in new}:
             raise UserError(f"the new spec drops or changes cases of {sweep.id}; --extend only adds cases")
         check(new)
@@ -177,7 +204,7 @@ def coordinate(argv: list[str]) -> None:
     store = RunStore(home)
     sweeps = SweepStore(store)
     sweep = sweeps.get(sweep_id)
-    cases = longest_first(SweepSpec.from_toml(sweep.spec).expand())
+    cases = longest_first(SweepSpec.from_toml(sweep.spec).expand(sweep.options.get("max_cases", MAX_CASES)))
     stop = {"asked": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -245,7 +272,7 @@ def coordinate(argv: list[str]) -> None:
 
 def export_tensorboard(ref: str, out: Path, store: RunStore | None = None) -> list[Path]:
     """One TensorBoard run folder per case, each with its hparams and final metrics (for the HParams tab)."""
-    from tuiapp.runs.events import read_events
+    from tuiapp.runs.events import read_run_events
     from tuiapp.runs.tensorboard import write_run
     from tuiapp.views.sweep_table import results
 
@@ -257,6 +284,6 @@ def export_tensorboard(ref: str, out: Path, store: RunStore | None = None) -> li
     paths = []
     for row in rows:
         if row.run is not None:
-            path, _ = write_run(row.run, read_events(row.run.dir)[0], folder / f"case-{row.case.index}-{row.run.id}")
+            path, _ = write_run(row.run, read_run_events(row.run.dir), folder / f"case-{row.case.index}-{row.run.id}")
             paths.append(path)
     return paths

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,55 @@ from tuiapp.errors import UserError
 from tuiapp.views.printable import fmt_value
 
 TOP = ("arch", "preset")
+MAX_CASES = 10_000  # a sweep larger than this is refused unless --max-cases raises it
+SWEEP_KEYS = {"name": str, "repeat": int, "seed": int, "random": int, "notes": list}
+
+
+def shape_problems(raw: dict[str, Any]) -> list[str]:
+    """Everything wrong with a spec's shape (sections, their types, [sweep] fields, [[case]] book figures), one
+    line each, before any case is made."""
+    problems = []
+    unknown = set(raw) - {"base", "grid", "case", "sweep"}
+    if unknown:
+        problems.append(f"unknown section(s) {', '.join(sorted(unknown))}; expected [base], [grid], [[case]] and "
+                        "[sweep]")
+    for key, kind, what in (("base", dict, "a table: [base]"), ("grid", dict, "a table: [grid]"),
+                            ("sweep", dict, "a table: [sweep]"), ("case", list, "tables: [[case]]")):
+        if key in raw and not isinstance(raw[key], kind):
+            problems.append(f"{key} = {raw[key]!r}: expected {what}")
+    meta = raw.get("sweep") if isinstance(raw.get("sweep"), dict) else {}
+    for key, value in meta.items():
+        kind = SWEEP_KEYS.get(key)
+        if kind is None:
+            problems.append(f"[sweep] {key}: unknown; expected {', '.join(SWEEP_KEYS)}")
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            problems.append(f"[sweep] {key} = {value!r}: expected {'a whole number' if kind is int else 'text' if kind is str else 'a list of text'}")
+        elif key in ("repeat", "random") and value < 1:
+            problems.append(f"[sweep] {key} = {value}: expected at least 1")
+        elif key == "notes" and not all(isinstance(n, str) for n in value):
+            problems.append("[sweep] notes: expected a list of text")
+    grid = raw.get("grid") if isinstance(raw.get("grid"), dict) else {}
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            problems.append(f"[grid] {key} must be a list of values, e.g. {key} = [0.2, 0.45]")
+    cases = raw.get("case") if isinstance(raw.get("case"), list) else []
+    for number, case in enumerate(cases, start=1):
+        if not isinstance(case, dict):
+            problems.append(f"[[case]] {number}: expected a table of settings")
+            continue
+        book = case.get("book", {})
+        if not isinstance(book, dict):
+            problems.append(f"[[case]] {number} book = {book!r}: expected a table, e.g. book = {{train = 98.1, "
+                            "test = 98.0}")
+            continue
+        for key, value in book.items():
+            if key not in ("train", "test"):
+                problems.append(f"[[case]] {number} book.{key}: unknown; expected train and test")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                problems.append(f"[[case]] {number} book.{key} = {value!r}: expected a percentage from 0 to 100")
+        if "note" in case and not isinstance(case["note"], str):
+            problems.append(f"[[case]] {number} note = {case['note']!r}: expected text")
+    return problems
 PATH_KEYS = ("data_dir", "text")  # relative paths mean: from where the spec was given (the coordinator runs in /)
 
 
@@ -78,15 +128,11 @@ class SweepSpec:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise UserError(f"{origin}: not valid TOML ({exc})") from None
-        unknown = set(raw) - {"base", "grid", "case", "sweep"}
-        if unknown:
-            raise UserError(f"{origin}: unknown section(s) {', '.join(sorted(unknown))}; expected [base], [grid], "
-                            "[[case]] and [sweep]")
+        problems = shape_problems(raw)
+        if problems:
+            raise ConfigError([f"{origin}: {p}" for p in problems])
         meta = raw.get("sweep", {})
         grid = raw.get("grid", {})
-        for key, values in grid.items():
-            if not isinstance(values, list) or not values:
-                raise UserError(f"{origin}: [grid] {key} must be a list of values, e.g. {key} = [0.2, 0.45]")
         return cls(base=dict(raw.get("base", {})), grid=grid, cases=list(raw.get("case", [])),
                    repeat=int(meta.get("repeat", 1)), random=meta.get("random"), seed=int(meta.get("seed", 0)),
                    name=str(meta.get("name", "")), notes=list(meta.get("notes", [])), text=text)
@@ -94,6 +140,8 @@ class SweepSpec:
     @classmethod
     def from_file(cls, path: str | Path) -> SweepSpec:
         path = Path(path)
+        if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+            raise UserError(f"{path}: not a regular file; name a TOML sweep spec")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -189,8 +237,18 @@ class SweepSpec:
                  str(c.get("note", ""))) for c in (self.cases or [{}])]
         return [({**combo, **row}, book, note) for combo in combos for row, book, note in rows]
 
-    def expand(self) -> list[Case]:
+    def count(self) -> int:
+        """How many cases the spec makes, computed without making them."""
+        combos = math.prod(len(v) for v in self.grid.values()) if self.grid else 1
+        if self.random:
+            combos = min(int(self.random), combos)
+        return combos * max(len(self.cases), 1) * max(int(self.repeat), 1)
+
+    def expand(self, max_cases: int = MAX_CASES) -> list[Case]:
         """Every case as a checked RunConfig; a ConfigError listing every problem of every case at once."""
+        if self.count() > max_cases:
+            raise UserError(f"the spec makes {self.count():,} cases, more than {max_cases:,}; "
+                            "`--max-cases N` allows more (each case is a run)")
         if "arch" not in self.base:
             raise ConfigError(["[base] needs arch, e.g. arch = \"mlp\""])
         if self.repeat < 1:

@@ -26,7 +26,7 @@ from typing import Any
 
 from tuiapp.config import RunConfig
 from tuiapp.runs import faults
-from tuiapp.runs.events import EventWriter, clean
+from tuiapp.runs.events import EventWriter, clean, iter_events
 from tuiapp.runs.files import save_atomic, write_json_atomic, write_text_atomic
 from tuiapp.runs.rundir import HISTORY_FIELDS, RunDir, RunFileError, history_text, summary_metrics
 from tuiapp.runs.store import RunStore, StoreError
@@ -98,6 +98,10 @@ class RunContext:
             self._reserve.unlink(missing_ok=True)
         if resume:  # cut back the history to the last completed epoch, atomically
             write_text_atomic(self.files.history, history_text(self.rows), fault="history-rewrite")
+            logged = {e["epoch"] for e in iter_events(run_dir, "epoch")}
+            for row in self.rows:  # a kill between an epoch's commit and its event: the log gets the event now
+                if row["epoch"] not in logged:
+                    self.emit("epoch", **{k: v for k, v in row.items() if v is not None}, restored=True)
 
     # -- set-up -----------------------------------------------------------------------
     @property
@@ -193,8 +197,8 @@ class RunContext:
     def epoch_end(self, epoch: int, row: dict[str, Any]) -> bool:
         """After each epoch (1-based): checkpoint, then record. True means stop (the epoch's loss is NaN)."""
         row = clean({k: row.get(k) for k in HISTORY_FIELDS} | {"epoch": epoch})
-        self.rows = [r for r in self.rows if r["epoch"] < epoch] + [row]
-        self._commit(epoch)
+        self._commit(epoch, [r for r in self.rows if r["epoch"] < epoch] + [row])  # rows kept once committed
+        faults.point("state", epoch)
         self.emit("epoch", **row)
         self.index.update(epoch=epoch, metrics=self.metrics(), heartbeat=time.time())
         if row.get("loss") is None:
@@ -202,14 +206,18 @@ class RunContext:
             return True
         return False
 
-    def _commit(self, epoch: int) -> None:
+    def _commit(self, epoch: int, rows: list[dict[str, Any]] | None = None) -> None:
+        """Checkpoint, history, state.json, in that order (each atomic); `self.rows` becomes `rows` only once
+        state.json says the epoch is done, so nothing uncommitted reaches the index (a full disk mid-commit)."""
+        rows = self.rows if rows is None else rows
         name = RunDir.checkpoint_name(epoch, self._ext) if self._save is not None else None
         if name:
-            save_atomic(self.dir / name, self._save)
+            save_atomic(self.dir / name, self._save, fault="checkpoint-rename", epoch=epoch)
         faults.point("checkpoint", epoch)
-        write_text_atomic(self.files.history, history_text(self.rows))
+        write_text_atomic(self.files.history, history_text(rows), fault="history-rename", epoch=epoch)
         faults.point("history", epoch)
-        write_json_atomic(self.files.state, {"epoch": epoch, "checkpoint": name})
+        write_json_atomic(self.files.state, {"epoch": epoch, "checkpoint": name}, fault="state-rename", epoch=epoch)
+        self.rows = rows
         self._checkpoint, self.start_epoch = name, max(self.start_epoch, epoch)
         for old in self.files.checkpoints() if name else ():
             if old.name != name:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from models.scratch.mlp import MLP
+from tuiapp.errors import safe_message
 from tuiapp.runs.rundir import RunDir, RunFileError
 from tuiapp.training.context import RunContext
 from tuiapp.training.imagedata import data_event, find_source, prepare
@@ -25,7 +26,7 @@ def _restore(net: MLP, path: Any, count: int) -> None:
             weights = [saved[f"w{i}"] for i in range(count)]
         net.set_weights(weights)
     except Exception as exc:  # a damaged or hand-edited checkpoint
-        raise RunFileError(f"{path}: not a checkpoint of this network ({type(exc).__name__}: {exc}); remove "
+        raise RunFileError(f"{path}: not a checkpoint of this network ({type(exc).__name__}: {safe_message(exc)}); remove "
                            f"{RunDir(path.parent).state} to train the run again from the start") from None
 
 

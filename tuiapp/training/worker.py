@@ -37,16 +37,16 @@ def run_trainer(ctx) -> None:
 
 def failure_reason(exc: BaseException, run_dir: Path) -> str:
     """What to record when training raised: the full disk plainly, else the error and where the details are."""
-    from tuiapp.errors import UserError
+    from tuiapp.errors import UserError, safe_message
     from tuiapp.runs.files import no_space
     from tuiapp.runs.rundir import RunDir
 
     full = no_space(exc)
     if full:
-        return f"{full}; free some space, then `tuiapp resume {run_dir.name}` continues it"
+        return f"{full}; free some space, then {RunDir(run_dir).resume_hint()}"
     if isinstance(exc, UserError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc} (details in {RunDir(run_dir).worker_log})"
+    return f"{type(exc).__name__}: {safe_message(exc)} (details in {RunDir(run_dir).worker_log})"
 
 
 def main(argv: list[str]) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from tuiapp.errors import UserError
 from tuiapp.runs.status import CASE_DONE
 from tuiapp.runs.store import RunRecord, RunStore, SweepRecord, SweepStore
-from tuiapp.sweeps.spec import Case, SweepSpec
+from tuiapp.sweeps.spec import MAX_CASES, Case, SweepSpec
 from tuiapp.views.printable import fmt_value
 
 VERDICT_POINTS = 0.5
@@ -61,7 +61,8 @@ def results(ref: str, store: RunStore | None = None) -> tuple[SweepRecord, Sweep
     sweep = sweeps.get(ref)
     spec = SweepSpec.from_toml(sweep.spec)
     runs = {r.case_key: r for r in sweeps.runs(sweep.id)}
-    return sweep, spec, [Row(case, runs.get(case.key)) for case in spec.expand()]
+    return sweep, spec, [Row(case, runs.get(case.key))
+                         for case in spec.expand(sweep.options.get("max_cases", MAX_CASES))]
 
 
 def table_rows(spec: SweepSpec, rows: list[Row], all_columns: bool = False) -> tuple[list[str], list[list[str]]]:
