@@ -195,6 +195,17 @@ class RunConfig:
         """Indented JSON, as saved in a run's folder."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
+    def preset_label(self) -> str:
+        """The preset as a person should read it: `A`, `A, edited` once a value differs from it, or `custom`."""
+        if not self.preset:
+            return "custom"
+        try:
+            base = self.architecture.defaults(self.preset)
+        except (ParamError, KeyError):
+            return f"{self.preset}, edited"
+        edited = any(base.get(k) != v for k, v in self.hp.items())
+        return f"{self.preset}, edited" if edited else self.preset
+
     def describe_changes(self) -> str:
         """Hyperparameters that differ from the preset, as key=value (for run names and tables)."""
         from tuiapp.views.printable import fmt_value

@@ -9,6 +9,7 @@ import time
 import typer
 
 from tuiapp.cli.console import console as make_console
+from tuiapp.cli.console import table_width
 from tuiapp.runs.events import Event, latest_attempt_offset
 from tuiapp.runs.rundir import RunDir
 from tuiapp.runs.status import ACTIVE, RESUMABLE
@@ -18,17 +19,21 @@ from tuiapp.views.follow import RunFollower
 POLL_S = 0.1
 
 
-def _epoch_line(event: Event, epochs: int) -> str:
+def _epoch_line(event: Event, epochs: int, width: int | None = None) -> str:
+    """One line per epoch that fits `width`: the speed goes first, then the time, never a metric."""
     parts = [f"epoch {event['epoch']}/{epochs}"]
     for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"),
                        ("val_bits", "val_bits/char")):
         if event.get(key) is not None:
             parts.append(f"{label} {event[key]:.4f}")
+    extra = []
     if event.get("seconds") is not None:
-        parts.append(f"{event['seconds']:.1f}s")
+        extra.append(f"{event['seconds']:.1f}s")
     if event.get("samples_per_s"):
-        parts.append(f"{event['samples_per_s']:,.0f} samples/s")
-    return "  ".join(parts)
+        extra.append(f"{event['samples_per_s']:,.0f} samples/s")
+    while extra and width is not None and len("  ".join(parts + extra)) > width:
+        extra.pop()
+    return "  ".join(parts + extra)
 
 
 BULKY = ("grid", "hist", "values")  # per-layer pictures and every weight: behind --weights in JSON lines
@@ -93,7 +98,7 @@ def follow(record: RunRecord, store: RunStore, as_json: bool, offset: int | None
                         task = progress.add_task(desc, total=event["batches"], info=info)
                     progress.update(task, description=desc, completed=event["batch"], total=event["batches"], info=info)
                 elif kind == "epoch":
-                    console.print(_epoch_line(event, epochs))
+                    console.print(_epoch_line(event, epochs, table_width(console)))
                 elif kind == "text":
                     console.print(f"[dim]sample (epoch {event.get('epoch')}, T={event.get('temperature')}):[/] "
                                   f"{escape(repr(event.get('sample', '')[:200]))}")

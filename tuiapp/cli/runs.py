@@ -11,6 +11,8 @@ import typer
 
 from tuiapp.errors import UserError
 
+RUNS_SHOWN = 50  # what a terminal shows by default
+
 
 def _fmt_time(ts: float | None) -> str:
     return time.strftime("%m-%d %H:%M", time.localtime(ts)) if ts else "-"
@@ -19,15 +21,24 @@ def _fmt_time(ts: float | None) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("runs")
     def runs(
-        as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON for machines (every run unless --limit).")] = False,
         status: Annotated[str | None, typer.Option("--status", help="Only runs with this status.")] = None,
+        sweep: Annotated[str | None, typer.Option("--sweep", help="Only the runs of this sweep.")] = None,
+        limit: Annotated[int | None, typer.Option("--limit", help=f"The newest N runs (default {RUNS_SHOWN}).")] = None,
+        all_runs: Annotated[bool, typer.Option("--all", help="Every run, however many.")] = False,
     ) -> None:
-        """List runs: id, status, pid, architecture, metrics."""
-        from tuiapp.runs.store import RunStore
+        """List the latest runs: id, status, epoch, accuracies, duration (`--all` for every one)."""
+        from tuiapp.runs.store import RunStore, SweepStore
 
+        if limit is not None and limit < 1:
+            raise UserError(f"--limit {limit}: expected at least 1")
         store = RunStore()
-        records = store.current(status)
-        missing = store.unindexed(store.list()) if status is None else []
+        if sweep is not None:
+            sweep = SweepStore(store).get(sweep).id
+        shown = None if all_runs or (as_json and limit is None) else (limit or RUNS_SHOWN)
+        records = store.current(status, shown, sweep)
+        total = store.count(status, sweep) if shown is not None and len(records) == shown else len(records)
+        missing = store.unindexed() if status is None and sweep is None and not as_json else []
         if missing:
             typer.echo(f"note: {len(missing)} run folder(s) are not in the index ({', '.join(missing[:3])}"
                        f"{', ...' if len(missing) > 3 else ''}); `tuiapp reindex` adds them", err=True)
@@ -42,7 +53,8 @@ def register(app: typer.Typer) -> None:
             ], separators=(",", ":")))
             return
         if not records:
-            typer.echo("no runs yet; start one with `tuiapp train mlp`" if not status else f"no {status} runs")
+            typer.echo("no runs yet; start one with `tuiapp train mlp`" if not status and not sweep else
+                       "no such runs")
             return
         from rich.text import Text
 
@@ -60,7 +72,7 @@ def register(app: typer.Typer) -> None:
                 f"{m['best_val_accuracy' if 'best_val_accuracy' in m else 'val_accuracy']:.4f}"
                 if m.get("best_val_accuracy", m.get("val_accuracy")) is not None else "-",
                 f"{m['test_accuracy']:.4f}" if m.get("test_accuracy") is not None else "-",
-                r.preset or "-", fmt_duration(r.duration), str(r.pid or "-"), r.arch, _fmt_time(r.started or r.created),
+                r.config.preset_label(), fmt_duration(r.duration), str(r.pid or "-"), r.arch, _fmt_time(r.started or r.created),
             ])
         columns = [Column("id"), Column("status"), Column("epoch", "right"), Column("val acc", "right", 1),
                    Column("test acc", "right", 1), Column("preset", priority=3), Column("duration", "right", 2),
@@ -70,6 +82,9 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         if dropped:
             out.print(f"[dim]({', '.join(dropped)} left out at {out.width} columns; `tuiapp runs --json` has all)[/]")
+        if total > len(records):
+            out.print(f"[dim]the latest {len(records)} of {total:,} runs; `--all` or `--limit N` for more, "
+                      "`--sweep ID` or `--status S` to narrow[/]")
 
     @app.command("reindex")
     def reindex_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False) -> None:

@@ -33,23 +33,46 @@ def print_table(ref: str, all_columns: bool = False) -> None:
     out = console()
     done = cases_done(rows)
     spent = sum((r.run.duration or 0) for r in rows if r.run)
-    out.print(f"[bold]{one_line(sweep.name)}[/] ({sweep.id}): {sweep.shown_status}, {done}/{len(rows)} cases done, "
+    from rich.markup import escape
+
+    title = f"[bold]{sweep.id}[/]" if sweep.name == sweep.id else f"[bold]{escape(one_line(sweep.name))}[/] ({sweep.id})"
+    out.print(f"{title}: {sweep.shown_status}, {done}/{len(rows)} cases done, "
               f"{sweep.parallel} at a time x {sweep.threads} thread(s), cpu time {fmt_duration(spent)}"
               + (f"; {sweep.error}" if sweep.error else ""))
     for note in spec.notes:
         out.print(f"[dim]note: {note}[/]")
-    numeric = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
-    priority = {"run": 3, "cpu time": 2, "best val %": 2, "book train %": 1, "train %": 1}
-    columns = [Column(h, "right" if h in numeric else "left", priority.get(h, 0)) for h in header]
-    best = max((r.test for r in rows if r.test is not None), default=None)
     from rich.text import Text
 
+    best = max((r.test for r in rows if r.test is not None), default=None)
     styled = [[Text(c, style="bold green") if best is not None and r.test == best and h == "test %" else c
                for h, c in zip(header, row)] for row, r in zip(cells, rows)]
-    table, dropped = fit_table(columns, styled, table_width(out))
+    width = table_width(out)
+    settings = header[1:header.index("status")]
+    columns = [result_column(h) if h not in settings else Column(h, priority=5) for h in header]
+    table, dropped = fit_table(columns, styled, width)
+    if any(h in dropped for h in RESULTS) or any(h in dropped for h in settings):
+        # The results are the point: the settings fold into one column that wraps, before a result goes.
+        folded_header = ["case", "settings", *header[header.index("status"):]]
+        folded = [[row[0], " ".join(f"{k}={row[1 + i]}" for i, k in enumerate(settings)),
+                   *row[1 + len(settings):]] for row in styled]
+        table, dropped = fit_table([result_column(h) for h in folded_header], folded, width)
     out.print(table)
     if dropped:
         out.print(f"[dim]({', '.join(dropped)} left out at {out.width} columns)[/]")
+
+
+RESULTS = ("test %", "book test %", "Δ test", "verdict", "status")  # never dropped for room
+NUMERIC = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
+PRIORITY = {"run": 4, "cpu time": 3, "best val %": 2, "book train %": 1, "train %": 1, "epoch": 2}
+
+
+def result_column(name: str):
+    """How a column of the results table is shown: numbers right-aligned; settings wrap; what goes first."""
+    from tuiapp.views.table import Column
+
+    if name == "settings":
+        return Column(name, wrap=True, min_width=12)
+    return Column(name, "right" if name in NUMERIC else "left", PRIORITY.get(name, 0))
 
 
 def follow_sweep(ref: str) -> int:

@@ -335,3 +335,26 @@ def read_run_events(run_dir: str | os.PathLike[str]) -> list[Event]:
         restored["t"] = events[at - 1]["t"] if at else restored["t"]
         events.insert(at, restored)
     return events
+
+
+SUMMARY_KINDS = ("status", "data", "model")  # what a run's index row needs of its log
+
+
+def read_summary_events(run_dir: str | os.PathLike[str]) -> list[Event]:
+    """Only the status, data and model events of a run, found without parsing the rest (a long run's log holds
+    thousands of batch and weight events): what rebuilding an index row needs."""
+    prefixes = tuple(f'{{"type":"{kind}"'.encode() for kind in SUMMARY_KINDS)
+    try:
+        data = (Path(run_dir) / RunDir.EVENTS).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    events = []
+    for line in data.splitlines():
+        if line.startswith(prefixes) and len(line) <= MAX_LINE_BYTES:
+            try:
+                event = parse(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                continue
+            if event is not None:
+                events.append(event)
+    return events

@@ -6,6 +6,7 @@ explicit `reap` step, which the commands that show runs call first.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -142,7 +143,7 @@ class RunRecord:
     heartbeat: float | None
     epoch: int
     epochs: int
-    config: RunConfig  # typed; lenient for runs recorded by older versions
+    config_text: str  # the config as stored; `config` is it typed (read when first asked for)
     metrics: dict[str, Any]
     error: str | None
     data_source: str | None
@@ -154,6 +155,15 @@ class RunRecord:
     launcher: str | None = None  # the launcher that started it (None: recorded before launchers had names)
     task: str | None = None  # the launcher's own id of the run (a Ray task), if any
     dir: Path = Path()
+
+    @functools.cached_property
+    def config(self) -> RunConfig:
+        """The run's RunConfig, typed; lenient for runs recorded by older versions."""
+        try:
+            raw = json.loads(self.config_text or "{}")
+        except json.JSONDecodeError:
+            raw = {}
+        return RunConfig.lenient(raw, self.arch)
 
     @property
     def duration(self) -> float | None:
@@ -278,12 +288,11 @@ class RunStore:
 
     def _record(self, row: sqlite3.Row) -> RunRecord:
         values = dict(row)
-        for key in ("config", "metrics"):
-            try:
-                values[key] = json.loads(values[key] or "{}")
-            except json.JSONDecodeError:
-                values[key] = {}
-        values["config"] = RunConfig.lenient(values["config"], values["arch"])
+        values["config_text"] = values.pop("config")
+        try:
+            values["metrics"] = json.loads(values["metrics"] or "{}")
+        except json.JSONDecodeError:
+            values["metrics"] = {}
         return RunRecord(**values, dir=self.runs_dir / values["id"])
 
     # -- writing ----------------------------------------------------------------------
@@ -359,7 +368,7 @@ class RunStore:
 
         Returns whether a row was changed.
         """
-        allowed = {f.name for f in fields(RunRecord)} - {"seq", "id", "dir"}
+        allowed = {f.name for f in fields(RunRecord)} - {"seq", "id", "dir", "config_text"} | {"config"}
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"unknown run columns: {unknown}")
@@ -390,16 +399,41 @@ class RunStore:
         shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
 
     # -- reading (never writes) --------------------------------------------------------
-    def list(self, status: str | None = None) -> list[RunRecord]:
-        """All runs (or those of one status), oldest first."""
+    def _where(self, status: str | None, sweep: str | None, statuses: tuple[str, ...] = ()) -> tuple[str, list]:
         if status is not None and status not in STATUSES:
             raise UserError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if statuses:
+            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params += list(statuses)
+        if sweep is not None:
+            clauses.append("sweep = ?")
+            params.append(sweep)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def list(self, status: str | None = None, limit: int | None = None, sweep: str | None = None,
+             statuses: tuple[str, ...] = (), after_seq: int | None = None) -> list[RunRecord]:
+        """Runs (of one status, of one sweep, newer than a number), oldest first; with `limit`, the newest so many."""
+        where, params = self._where(status, sweep, statuses)
+        if after_seq is not None:
+            where += (" AND " if where else " WHERE ") + "seq > ?"
+            params.append(after_seq)
         with self._db(read=True) as db:
-            if status is None:
-                rows = db.execute("SELECT * FROM runs ORDER BY seq").fetchall()
+            if limit is None:
+                rows = db.execute(f"SELECT * FROM runs{where} ORDER BY seq", params).fetchall()
             else:
-                rows = db.execute("SELECT * FROM runs WHERE status = ? ORDER BY seq", (status,)).fetchall()
+                rows = db.execute(f"SELECT * FROM runs{where} ORDER BY seq DESC LIMIT ?", [*params, limit]
+                                  ).fetchall()[::-1]
         return [self._record(row) for row in rows]
+
+    def count(self, status: str | None = None, sweep: str | None = None) -> int:
+        """How many runs (of one status, of one sweep) the index holds."""
+        where, params = self._where(status, sweep)
+        with self._db(read=True) as db:
+            return db.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
 
     def get(self, ref: str) -> RunRecord:
         """A run by id, number, unique id prefix or 'last'; a UserError if none or ambiguous."""
@@ -441,7 +475,7 @@ class RunStore:
         being resumed right now is never marked. Returns the runs it found dead, as they are now;
         where the index cannot be written (a full disk), as they would be.
         """
-        records = [self.get(ref)] if ref is not None else self.list()
+        records = [self.get(ref)] if ref is not None else self.list(statuses=ACTIVE)
         changed = []
         for record in records:
             if record.status not in ACTIVE or self.alive(record):
@@ -476,23 +510,24 @@ class RunStore:
                 changed.append(self.get(record.id))
         return changed
 
-    def unindexed(self, records: list[RunRecord]) -> list[str]:
-        """Run folders that the index (as listed in `records`) does not know: a lost or rebuilt index."""
-        known = {r.id for r in records}
+    def unindexed(self) -> list[str]:
+        """Run folders that the index does not know (a lost or rebuilt index), found by their names alone."""
         try:
             with os.scandir(self.runs_dir) as entries:
-                return sorted(e.name for e in entries if e.name not in known and e.is_dir()
-                              and (Path(e.path) / RunDir.CONFIG).exists())
+                folders = {e.name for e in entries if e.is_dir()}
         except OSError:
             return []
+        with self._db(read=True) as db:
+            known = {row[0] for row in db.execute("SELECT id FROM runs")}
+        return sorted(name for name in folders - known if (self.runs_dir / name / RunDir.CONFIG).exists())
 
-    def current(self, status: str | None = None) -> list[RunRecord]:
-        """All runs (or those of one status) after reaping: what the commands that list runs show."""
-        if status is not None and status not in STATUSES:
-            raise UserError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
-        found = {r.id: r for r in self.reap()}
-        records = [found.get(r.id, r) for r in self.list()]
-        return [r for r in records if status is None or r.status == status]
+    def current(self, status: str | None = None, limit: int | None = None, sweep: str | None = None
+                ) -> list[RunRecord]:
+        """Runs (of one status, of one sweep; the newest `limit`) after reaping: what the commands that list runs
+        show. Only the active rows are checked for a dead worker."""
+        self._where(status, sweep)  # a bad --status is refused before anything is written
+        self.reap()
+        return self.list(status, limit, sweep)
 
     def get_current(self, ref: str) -> RunRecord:
         """One run after reaping it."""
@@ -651,6 +686,7 @@ def reindex(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     A damaged index file is moved aside first (kept as runs.sqlite.damaged-TIME); a sound one is brought up to
     date in place, so runs created meanwhile are kept. Returns what was done.
     """
+    from tuiapp.runs.events import read_summary_events
     from tuiapp.runs.state import RunState
 
     home = Path(home) if home else default_home()
@@ -679,7 +715,7 @@ def reindex(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
                 ident = json.loads(files.record.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 ident = {}
-            state = RunState.from_run(folder)
+            state = RunState.from_events(read_summary_events(folder))
             try:
                 rows = files.committed_history()
                 done = files.read_state()["epoch"]

@@ -216,7 +216,6 @@ def coordinate(argv: list[str]) -> None:
     launcher: Any = None
     try:
         launcher = launchers.launcher_class(sweep.launcher).for_sweep(sweep.options, sweep.parallel, sweep.threads)
-        signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))  # ray.init installs its own
         while True:
             runs = {r.case_key: r for r in sweeps.runs(sweep_id)}
             for run in runs.values():  # a worker on another node writes only its folder: fold it in

@@ -56,6 +56,9 @@ class TuiApp(App[None]):
         yield SystemCommand("Screenshot", "Save an SVG picture of this screen under TUIAPP_HOME/screenshots",
                             self.action_save_screenshot)
         seen: set[str] = {"Quit"}  # the system Quit above already routes through action_quit_app
+        for description, key, action in getattr(screen, "palette_commands", list)():
+            seen.add(description)
+            yield SystemCommand(description, f"key: {key}", partial(self.run_action, action, screen))
         for namespace, bindings in ((screen, screen.BINDINGS), (self, self.BINDINGS)):
             for binding in bindings:
                 if not isinstance(binding, Binding) or not binding.description or binding.description in seen:
@@ -77,23 +80,38 @@ class TuiApp(App[None]):
         self.notify(f"screenshot saved: {path}")
 
     # -- navigation ------------------------------------------------------------------
+    def goto(self, kind: type, make) -> None:
+        """Show the screen of this kind: back to the one already open (the screens above it close), else a new
+        one; so the stack never grows with copies, and Esc never walks back through old visits."""
+        for index, screen in enumerate(self.screen_stack):
+            if type(screen) is kind:
+                while len(self.screen_stack) > index + 1:
+                    self.pop_screen()
+                return
+        self.push_screen(make())
+
     def action_launch(self) -> None:
         """Open the launch screen."""
         from tuiapp.ui.screens.launch import LaunchScreen
 
-        self.push_screen(LaunchScreen())
+        self.goto(LaunchScreen, LaunchScreen)
 
     def action_runs(self) -> None:
         """Open the runs browser."""
         from tuiapp.ui.screens.runs import RunsScreen
 
-        self.push_screen(RunsScreen())
+        self.goto(RunsScreen, RunsScreen)
 
     def action_sweeps(self) -> None:
         """Open the sweeps."""
         from tuiapp.ui.screens.sweeps import SweepsScreen
 
-        self.push_screen(SweepsScreen())
+        self.goto(SweepsScreen, SweepsScreen)
+
+    def action_back(self) -> None:
+        """Esc: back to the screen beneath, if there is one (the first screen stays)."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
 
     def open_sweep(self, sweep_id: str) -> None:
         """Open one sweep's live results."""

@@ -100,9 +100,70 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
+def nice_step(span: float, count: int) -> float:
+    """A round step (1, 2 or 5 times a power of ten) that cuts `span` into about `count` parts."""
+    if span <= 0 or not math.isfinite(span):
+        return 1.0
+    raw = span / max(count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * power:
+            return factor * power
+    return 10 * power
+
+
+def nice_ticks(low: float, high: float, count: int) -> list[float]:
+    """Round numbers inside [low, high], about `count` of them."""
+    step = nice_step(high - low, count)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks, value = [], first
+    while value <= high + step * 1e-9 and len(ticks) < 50:
+        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
+        value = first + step * len(ticks)
+    return ticks
+
+
+def tick_label(value: float, step: float) -> str:
+    """A tick's text with as many decimals as its step needs (0.25, 1.5, 1e-05)."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e5 or abs(step) < 1e-4:
+        return f"{value:.0e}" if abs(value / step - round(value / step)) < 1e-6 and step >= abs(value) / 10 \
+            else f"{value:.2g}"
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return f"{value:.{decimals}f}"
+
+
+def columns_of(xs: Sequence[float], ys: Sequence[float], to_col, to_y) -> dict[int, list[float]]:
+    """Per column: [first, min, max, last] of the points falling in it: a long curve drawn at the screen's width
+    keeps each bucket's extremes, so a spike stays visible however many points there are."""
+    out: dict[int, list[float]] = {}
+    for x, y in zip(xs, ys):
+        if not _finite(y):
+            continue
+        v = to_y(y)
+        if v is None:
+            continue
+        c = to_col(x)
+        got = out.get(c)
+        if got is None:
+            out[c] = [v, v, v, v]
+        else:
+            if v < got[1]:
+                got[1] = v
+            elif v > got[2]:
+                got[2] = v
+            got[3] = v
+    return out
+
+
 def draw(series: list[Series], width: int, height: int, title: str, options: ChartOptions,
-         xlabel: str = "", color: bool = True) -> Text:
-    """The chart as styled text of `width` x `height` cells (legend line, plot, x axis, cursor readout)."""
+         xlabel: str = "", color: bool = True, bounds: tuple[float | None, float | None] = (None, None)) -> Text:
+    """The chart as styled text of `width` x `height` cells (legend line, plot, x axis, cursor readout).
+
+    Axes run between round ticks inside the data's true `bounds` (a loss never below 0, an accuracy never above
+    1); dense series are drawn per column from their minimum to their maximum there.
+    """
     width, height = max(width, 24), max(height, 6)
     legend = Text(f"{title}  ", style="bold")
     for s in series:
@@ -110,49 +171,84 @@ def draw(series: list[Series], width: int, height: int, title: str, options: Cha
         legend.append(f" {s.label}  ")
     if options.log:
         legend.append("[log]", style="dim")
-    points = [(x, y) for s in series for x, y in zip(s.xs, s.ys) if _finite(y) and (not options.log or y > 0)]
-    if not points:
+    fy = (lambda y: math.log10(y) if y > 0 else None) if options.log else (lambda y: y)
+    lows, highs, xlo, xhi = [], [], [], []
+    for s in series:
+        finite = [fy(y) for y in s.ys if _finite(y)]
+        finite = [v for v in finite if v is not None]
+        if finite:
+            lows.append(min(finite))
+            highs.append(max(finite))
+            xs = [x for x, y in zip(s.xs, s.ys) if _finite(y)]
+            xlo.append(min(xs))
+            xhi.append(max(xs))
+    if not lows:
         return Text(f"{title}: no data yet", style="dim")
     rows = height - 3 - (1 if options.cursor is not None else 0)
     cols = width - Y_LABEL_WIDTH - 1
-    fy = (lambda y: math.log10(y)) if options.log else (lambda y: y)
-    xs = [p[0] for p in points]
-    ys = [fy(p[1]) for p in points]
-    x0, x1 = min(xs), max(xs)
-    y0, y1 = min(ys), max(ys)
+    x0, x1 = min(xlo), max(xhi)
+    y0, y1 = min(lows), max(highs)
     if x1 == x0:
-        x0, x1 = x0 - 0.5, x1 + 0.5
+        x0, x1 = max(0.0, x0 - 0.5) if x0 >= 0 else x0 - 0.5, x0 + 0.5
     if y1 == y0:
         y0, y1 = y0 - 0.5, y1 + 0.5
     pad = (y1 - y0) * 0.05
     y0, y1 = y0 - pad, y1 + pad
+    y_count = max(3, rows // 2)
+    y_step = nice_step(y1 - y0, y_count)
+    y0, y1 = math.floor(y0 / y_step) * y_step, math.ceil(y1 / y_step) * y_step  # from a round number to one
+    low, high = bounds
+    if not options.log:  # never past what the metric can be
+        if low is not None and min(lows) >= low:
+            y0 = max(y0, low)
+        if high is not None and max(highs) <= high:
+            y1 = min(y1, high)
 
     def col(x: float) -> int:
         return min(cols - 1, max(0, round((x - x0) / (x1 - x0) * (cols - 1))))
 
-    def row(y: float) -> int:
-        return min(rows - 1, max(0, round((y1 - fy(y)) / (y1 - y0) * (rows - 1))))
+    def row_of(v: float) -> int:
+        return min(rows - 1, max(0, round((y1 - v) / (y1 - y0) * (rows - 1))))
 
     grid: list[list[tuple[str, str]]] = [[(" ", "")] * cols for _ in range(rows)]
     for s in series:
-        pts = [(col(x), row(y)) for x, y in zip(s.xs, s.ys) if _finite(y) and (not options.log or y > 0)]
-        if s.dense:  # joined: every column between two points gets the interpolated row
-            for (c0, r0), (c1, r1) in zip(pts, pts[1:]):
-                for c in range(c0, c1 + 1):
-                    r = r0 if c1 == c0 else round(r0 + (r1 - r0) * (c - c0) / (c1 - c0))
+        buckets = columns_of(s.xs, s.ys, col, fy)
+        if s.dense:  # joined: each column from its lowest to its highest point, linked to the column before
+            previous: tuple[int, int] | None = None  # (column, row) where the line left the last column drawn
+            for c in sorted(buckets):
+                first, lo, hi, last = buckets[c]
+                top, bottom, enter = row_of(hi), row_of(lo), row_of(first)
+                if previous is not None:
+                    pc, pr = previous
+                    if c == pc + 1:
+                        top, bottom = min(top, pr, enter), max(bottom, pr, enter)
+                    for cc in range(pc + 1, c):  # columns without a point of their own: interpolated
+                        grid[round(pr + (enter - pr) * (cc - pc) / (c - pc))][cc] = (s.marker, s.style)
+                for r in range(top, bottom + 1):
                     grid[r][c] = (s.marker, s.style)
-            if len(pts) == 1:
-                grid[pts[0][1]][pts[0][0]] = (s.marker, s.style)
+                previous = (c, row_of(last))
         else:
-            for c, r in pts:
-                grid[r][c] = (s.marker, s.style)
+            for c, values in buckets.items():
+                for v in set(values):
+                    grid[row_of(v)][c] = (s.marker, s.style)
     cursor = None if options.cursor is None else min(cols - 1, max(0, options.cursor))
+    labels: dict[int, str] = {}
+    if options.log:  # 1, 2 and 5 times the powers of ten in range (fewer when they crowd)
+        for marks in ((1, 2, 5), (1,)):
+            ticks = [math.log10(m * 10.0**k) for k in range(math.floor(y0), math.ceil(y1) + 1) for m in marks
+                     if y0 <= math.log10(m * 10.0**k) <= y1]
+            if len(ticks) <= y_count + 2:
+                break
+        for tick in ticks:
+            labels.setdefault(row_of(tick), f"{10**tick:g}")
+    else:
+        for tick in nice_ticks(y0, y1, y_count):
+            labels.setdefault(row_of(tick), tick_label(tick, y_step))
     text = Text(no_wrap=True, overflow="crop")
     text.append_text(legend)
     text.append("\n")
     for r in range(rows):
-        value = y1 - (y1 - y0) * r / max(rows - 1, 1)
-        label = _fmt(10**value if options.log else value) if r % max(1, rows // 4) == 0 or r == rows - 1 else ""
+        label = labels.get(r, "")[: Y_LABEL_WIDTH - 1]
         text.append(f"{label:>{Y_LABEL_WIDTH - 1}} ┤" if label else " " * (Y_LABEL_WIDTH - 1) + " │", style="dim")
         for c in range(cols):
             char, style = grid[r][c]
@@ -161,14 +257,18 @@ def draw(series: list[Series], width: int, height: int, title: str, options: Cha
             text.append(char, style=style if color else "")
         text.append("\n")
     text.append(" " * Y_LABEL_WIDTH + "└" + "─" * (cols - 1) + "\n", style="dim")
-    ticks = [x0 + (x1 - x0) * i / 4 for i in range(5)]
     axis = [" "] * (cols + Y_LABEL_WIDTH + 1)
-    for tick in ticks:
-        label = _fmt(tick)
+    x_step = nice_step(x1 - x0, max(2, cols // 12))
+    name = xlabel or {"epoch": "epoch", "step": "step", "time": "time (s)"}[options.axis]
+    taken_until = len(name[: Y_LABEL_WIDTH - 1])  # a label needs a space before it
+    for tick in nice_ticks(x0, x1, max(2, cols // 12)):
+        label = tick_label(tick, x_step)
         at = Y_LABEL_WIDTH + col(tick) - len(label) // 2
         at = max(Y_LABEL_WIDTH, min(at, len(axis) - len(label)))
+        if at <= taken_until:  # labels never run together: skip one that would touch the last
+            continue
         axis[at:at + len(label)] = list(label)
-    name = xlabel or {"epoch": "epoch", "step": "step", "time": "time (s)"}[options.axis]
+        taken_until = at + len(label)
     axis[: len(name[: Y_LABEL_WIDTH - 1])] = list(name[: Y_LABEL_WIDTH - 1])  # under the y labels, inside the width
     text.append("".join(axis).rstrip(), style="dim")
     if cursor is not None:
@@ -194,4 +294,5 @@ def run_chart(state: Any, metric: str, width: int, height: int, options: ChartOp
     options = options or ChartOptions()
     log = options.log and metric == "loss"  # accuracy stays linear
     options = replace(options, log=log)
-    return draw(run_series(state, metric, options), width, height, metric, options, color=color)
+    bounds = (0.0, 1.0) if metric == "accuracy" else (0.0, None)
+    return draw(run_series(state, metric, options), width, height, metric, options, color=color, bounds=bounds)

@@ -82,6 +82,8 @@ class RunFollower:
         eta = self.eta()
         if eta is not None:
             parts.append(f"ETA {fmt_duration(eta, digits=0)}")
+        elif r.status in ACTIVE and s.model:
+            parts.append("ETA …")  # not enough measured yet to say
         if s.epochs and s.epochs[-1].get("samples_per_s"):
             parts.append(f"{s.epochs[-1]['samples_per_s']:,.0f} samples/s")
         backend = s.model.get("backend") or r.config.backend
@@ -90,42 +92,59 @@ class RunFollower:
                      + (" bfloat16" if precision == "bfloat16" else ""))
         source = s.data.get("describe") or r.data_source
         if source:
-            parts.append(source.split(" (")[0])
+            parts.append(short_source(source.split(" (")[0]))
         if r.error and r.status not in ACTIVE:
             parts.append(r.error)
         return " | ".join(parts)
 
-    def epoch_walls(self) -> list[float]:
-        """Wall seconds each epoch of this attempt took, from one epoch record to the next (the first from
-        the model being ready): training, validation, views and checkpoint, all that an epoch costs."""
-        start = self.state.model.get("t")
-        marks = [e["t"] for e in self.state.epochs if start is not None and e["t"] >= start]
-        return [b - a for a, b in zip([start, *marks], marks)] if start is not None else []
-
     def eta(self, now: float | None = None) -> float | None:
-        """Seconds left: the measured wall time of recent epochs times what remains.
-
-        The first epoch (it pays for compiling) counts until a second one is measured; before any
-        epoch ends, the first epoch's pace so far.
-        """
+        """Seconds left (None: not running, or too little measured yet to say); see `estimate_eta`."""
         r, s = self.record, self.state
         if r.status not in ACTIVE or not s.model:
             return None
-        now = now or time.time()
-        epochs = r.config.hp.get("epochs", r.epochs)
-        done = s.epochs[-1]["epoch"] if s.epochs else s.model.get("start_epoch", 0)
-        walls = self.epoch_walls()
-        walls = (walls[1:] if len(walls) > 1 else walls)[-3:]  # the first epoch alone until a second (warm-up)
-        since = now - (s.epochs[-1]["t"] if walls else s.model["t"])
-        if walls:
-            per_epoch = sum(walls) / len(walls)
-        else:
-            batch = s.latest_batch()
-            fraction = batch["batch"] / max(batch["batches"], 1) if batch else 0.0
-            if fraction <= 0 or since <= 0:
-                return None
-            per_epoch = since / fraction
-        return max(0.0, (epochs - done) * per_epoch - since)
+        start = s.model["t"]
+        marks = [(start, s.model.get("start_epoch", 0))] + [(e["t"], e["epoch"]) for e in s.epochs if e["t"] >= start]
+        return estimate_eta(marks, r.config.hp.get("epochs", r.epochs), s.latest_batch(), now or time.time())
+
+
+def short_source(text: str, keep: int = 2) -> str:
+    """A data source for one line: a long path keeps its last folders (`full: …/datasets/mnist`)."""
+    words = []
+    for word in text.split(" "):
+        if "/" in word and len(word) > 24:
+            parts = [p for p in word.split("/") if p]
+            word = "…/" + "/".join(parts[-keep:])
+        words.append(word)
+    return " ".join(words)
+
+
+MIN_BATCHES, MIN_SECONDS = 10, 3.0  # before the first epoch ends, the pace needs this much to go on
+
+
+def estimate_eta(marks: list[tuple[float, int]], epochs: int, batch: dict[str, Any] | None,
+                 now: float) -> float | None:
+    """Seconds left from recorded timestamps: `marks` are (time, epoch) of the model being ready and of each
+    epoch record since (an epoch record may cover several epochs: the toys record every N steps).
+
+    After two records, the pace of the latest ones (the first, which pays for compiling, only until another is
+    measured) per epoch, times the epochs left, less the time since the last record. Before any epoch ends, the
+    first epoch's pace so far, once it rests on at least MIN_BATCHES batches and MIN_SECONDS seconds; else None
+    (the status line says `ETA ...`).
+    """
+    since = now - marks[-1][0]
+    done = marks[-1][1]
+    if len(marks) >= 2:
+        spans = list(zip(marks, marks[1:]))
+        spans = (spans[1:] if len(spans) > 1 else spans)[-3:]
+        seconds = sum(b[0] - a[0] for a, b in spans)
+        gained = sum(b[1] - a[1] for a, b in spans)
+        if gained <= 0:
+            return None
+        return max(0.0, (epochs - done) * seconds / gained - since)
+    if batch is None or batch["batch"] < MIN_BATCHES or since < MIN_SECONDS:
+        return None
+    fraction = batch["batch"] / max(batch["batches"], 1)
+    return max(0.0, (epochs - done) * since / fraction - since)
 
 
 def describe(record: RunRecord) -> dict[str, Any]:

@@ -45,6 +45,9 @@ class Section:
     widget: str = "tuiapp.ui.panels.section:SectionPanel"  # the UI panel that shows it ("module:class")
 
 
+IMAGE_DATASETS = ("mnist", "fashion-mnist")
+
+
 def _family(record: Any) -> str | None:
     import models
 
@@ -141,7 +144,8 @@ def render_config(view: View) -> list[Any]:
 SECTIONS: list[Section] = [
     Section("live", "Live", lambda r: True, render_live, "tuiapp.ui.panels.live:LivePanel"),
     Section("weights", "Weights", lambda r: True, render_weights, "tuiapp.ui.panels.weights:WeightsPanel"),
-    Section("images", "Images", lambda r: True, render_images, "tuiapp.ui.panels.images:ImagesPanel"),
+    Section("images", "Images", lambda r: r.config.data in IMAGE_DATASETS, render_images,
+            "tuiapp.ui.panels.images:ImagesPanel"),
     Section("text", "Text", lambda r: r.config.data == "text", render_text, "tuiapp.ui.panels.text:TextPanel"),
     Section("steps", "Steps", lambda r: _family(r) == "toy", render_steps, "tuiapp.ui.panels.steps:StepsPanel"),
     Section("config", "Config", lambda r: True, render_config),

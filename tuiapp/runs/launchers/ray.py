@@ -78,7 +78,10 @@ class RayLauncher:
                     options["_temp_dir"] = self.temp_dir
             else:
                 options["address"] = self.address
+            before = signal.getsignal(signal.SIGTERM)
             ray.init(**options)
+            if before is not None:  # ray.init installs its own SIGTERM handler: the coordinator's must stay
+                signal.signal(signal.SIGTERM, before)
         self.ray, self.task = ray, ray.remote(run_worker)
 
     def launch(self, record: Any, home: Path, resume: bool, env: dict[str, str] | None = None) -> Handle:

@@ -14,12 +14,13 @@ class LivePanel(Panel):
     """The curves (smoothing, log scale, axis and cursor keys) and the confusion matrix."""
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="live"):
-            with Vertical(id="charts"):
-                yield LossChart("loss", id="loss-chart", classes="chart")
-                yield LossChart("accuracy", id="acc-chart", classes="chart")
-            with VerticalScroll(id="confusion-box"):
-                yield ConfusionMatrixView(id="confusion")
+        with VerticalScroll(id="live-scroll"):  # narrow, the charts and the matrix stack: PageDown/PageUp move
+            with Horizontal(id="live"):
+                with Vertical(id="charts"):
+                    yield LossChart("loss", id="loss-chart", classes="chart")
+                    yield LossChart("accuracy", id="acc-chart", classes="chart")
+                with VerticalScroll(id="confusion-box"):
+                    yield ConfusionMatrixView(id="confusion")
 
     def draw(self, view: View, force: bool = False) -> None:
         s = view.state

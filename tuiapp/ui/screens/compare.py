@@ -18,7 +18,7 @@ from tuiapp.views import render
 class CompareScreen(Screen[None]):
     """Two or more runs side by side; rows that differ are highlighted."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("t", "toggle_metric", "Loss/accuracy")]
+    BINDINGS = [Binding("escape", "app.back", "Back"), Binding("t", "toggle_metric", "Loss/accuracy")]
 
     def __init__(self, run_ids: list[str], store: Any):
         super().__init__()

@@ -25,12 +25,13 @@ FAMILY_TITLES = {"toy": "Toys", "scratch": "From scratch (NumPy)", "mlp": "Multi
 class LaunchScreen(Screen[None]):
     """The form that becomes a RunConfig, and the Start button that launches it."""
 
-    BINDINGS = [Binding("ctrl+s", "start", "Start run"), Binding("escape", "app.pop_screen", "Back", show=False)]
+    BINDINGS = [Binding("ctrl+s", "start", "Start run"), Binding("escape", "app.back", "Back", show=False)]
 
     def __init__(self, config: RunConfig | None = None):
         super().__init__()
         self.initial = config
         self.arch_id = config.arch if config else "mlp"
+        self.previous_arch = self.arch_id  # whose data set choice the form holds
         self.preset = config.preset if config else None
         self.values: dict[str, Any] = dict(config.hp) if config else {}
         self.field_errors: dict[str, str] = {}
@@ -110,6 +111,12 @@ class LaunchScreen(Screen[None]):
                 options.append(Option(f"{a.id}  [dim]{total:,}[/]\n  [dim]{short}[/]", id=a.id))
         return options
 
+    def on_screen_resume(self) -> None:
+        """Back from another screen: the focus goes to the list of networks, never into a text field, so the
+        keys that follow (r, w, l) do what they say instead of typing into the last edited field."""
+        if self.is_mounted:
+            self.query_one("#archs", OptionList).focus()
+
     def on_mount(self) -> None:
         archs = self.query_one("#archs", OptionList)
         archs.highlighted = archs.get_option_index(self.arch_id)
@@ -137,7 +144,11 @@ class LaunchScreen(Screen[None]):
             self.values = arch.defaults(self.preset)
         dataset = self.query_one("#dataset", Select)
         if self.data not in arch.datasets:
+            if self.data and self.data != models.get(self.previous_arch).datasets[0]:
+                self.notify(f"{arch.id} does not train on {self.data}; data set {arch.datasets[0]} instead",
+                            severity="warning", timeout=4)
             self.data = arch.datasets[0]
+        self.previous_arch = arch.id
         with dataset.prevent(Select.Changed):
             dataset.set_options([(d, d) for d in arch.datasets])
             dataset.value = self.data
@@ -156,8 +167,8 @@ class LaunchScreen(Screen[None]):
         if event.option_list.highlighted != event.option_index:
             return  # stale: the highlight has moved on (e.g. the list's own first highlight on mount)
         if event.option.id and event.option.id != self.arch_id and event.option.id in models.REGISTRY:
-            # Another network: its own defaults, preset and data set; nothing carries over.
-            self.preset, self.data, self.text_path = None, "", None
+            # Another network: its own defaults and preset; the data set stays where it accepts it (else it is said)
+            self.preset, self.text_path = None, None
             self.query_one("#text-path", Input).value = ""
             await self.select_arch(event.option.id)
 
@@ -235,6 +246,10 @@ class LaunchScreen(Screen[None]):
         if self.config is not None:
             self._show_summary(self.config)
             self._show_precision(self.config)
+            arch = models.get(self.arch_id)
+            self.query_one("#arch-title", Static).update(
+                f"[b]{arch.title}[/]  ({arch.family}, {arch.engine}), preset {self.config.preset_label()}\n"
+                f"{arch.description}")
 
     def _show_precision(self, config: RunConfig) -> None:
         """What `auto` will run as (the run records the resolved value)."""

@@ -47,11 +47,10 @@ class RunScreen(Screen[None]):
         Binding("full_stop", "cursor(1)", "Cursor right", key_display="."),
         Binding("n", "step(1)", "Next step"),
         Binding("p", "step(-1)", "Previous step"),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        *[Binding(str(i), f"tab('{tab}')", f"Show the {tab.removeprefix('tab-').title()} tab", show=False)
-          for i, tab in enumerate(TABS, start=1)],
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True),  # whatever has the focus
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True),
+        *[Binding(str(i), f"tab_number({i})", "", show=False) for i in range(1, len(TABS) + 1)],
+        Binding("escape", "app.back", "Back"),
     ]
 
     @dataclass
@@ -82,8 +81,8 @@ class RunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="status-line")
         with TabbedContent(id="tabs"):
-            for section in self.sections:
-                with TabPane(section.title, id=f"tab-{section.id}"):
+            for number, section in enumerate(self.sections, start=1):  # the number is the key that shows it
+                with TabPane(f"{number} {section.title}", id=f"tab-{section.id}"):
                     yield panel_class(section.widget)(section, self.follower.record, id=f"panel-{section.id}")
         yield Footer()
 
@@ -136,6 +135,8 @@ class RunScreen(Screen[None]):
             return bool(self.state.confusion_epochs("validation"))
         if action == "tab":
             return self.has_tab(str(parameters[0]))
+        if action == "tab_number":
+            return int(parameters[0]) <= len(self.sections)
         if action in ("chart", "cursor"):
             return self.query_one("#tabs", TabbedContent).active == "tab-live"
         return True
@@ -229,6 +230,16 @@ class RunScreen(Screen[None]):
         self.app.push_screen(ConfirmModal(f"Cancel run {run_id}? It stops at the end of its current batch; its "
                                           f"history and checkpoint are kept and `u` resumes it.",
                                           yes="Cancel the run", no="Keep training"), decided)
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(description, key, action) of what the palette offers beyond the bindings: a tab of this run each."""
+        return [(f"Show the {s.title} tab", str(number), f"tab_number({number})")
+                for number, s in enumerate(self.sections, start=1)]
+
+    def action_tab_number(self, number: int) -> None:
+        """Show the run's tab with this number (as its title says: 1 is always Live, Config always last)."""
+        if 1 <= number <= len(self.sections):
+            self.action_tab(f"tab-{self.sections[number - 1].id}")
 
     def action_tab(self, tab: str) -> None:
         """Show one of the dashboard's tabs."""

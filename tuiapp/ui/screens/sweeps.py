@@ -20,7 +20,7 @@ METRICS = ("test %", "best val %", "train %")
 class SweepsScreen(Screen[None]):
     """Every sweep: status and cases done; Enter opens one."""
 
-    BINDINGS = [Binding("enter", "open_sweep", "Open"), Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [Binding("enter", "open_sweep", "Open"), Binding("escape", "app.back", "Back")]
 
     def compose(self) -> ComposeResult:
         yield Static("sweeps (start one with `tuiapp sweep`, `tuiapp reproduce`, or a|b values in the launch form)",
@@ -74,7 +74,7 @@ class SweepScreen(Screen[None]):
         Binding("m", "plot_metric", "Plot metric"),
         Binding("c", "cancel_sweep", "Cancel sweep"),
         Binding("u", "resume_sweep", "Resume sweep"),
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "app.back", "Back"),
     ]
 
     def __init__(self, sweep_id: str):
@@ -96,6 +96,14 @@ class SweepScreen(Screen[None]):
             with Vertical(id="sweep-side"):
                 yield Static("", id="sweep-plot")
         yield Footer()
+
+    NARROW = 120  # below this width the plot goes under the table instead of beside it
+
+    def on_resize(self) -> None:
+        for body in self.query("#sweep-body"):
+            body.set_class(self.size.width < self.NARROW, "narrow")
+        if self.header:
+            self.refresh_sweep(force=True)
 
     def on_mount(self) -> None:
         self.title = f"sweep {self.sweep_id}"
@@ -128,7 +136,8 @@ class SweepScreen(Screen[None]):
         done = cases_done(rows)
         notes = "".join(f"\n[dim]note: {n}[/]" for n in spec.notes)
         self.query_one("#sweep-status", Static).update(
-            f"[b]{escape(one_line(sweep.name))}[/] ({sweep.id}) {status.upper()}: {done}/{len(rows)} cases done, {sweep.parallel} at a "
+            (f"[b]{sweep.id}[/]" if sweep.name == sweep.id else f"[b]{escape(one_line(sweep.name))}[/] ({sweep.id})")
+            + f" {status.upper()}: {done}/{len(rows)} cases done, {sweep.parallel} at a "
             f"time x {sweep.threads} thread(s)" + (f"; {sweep.error}" if sweep.error else "") + notes)
         self._draw_table()
         self._draw_plot()
@@ -183,19 +192,29 @@ class SweepScreen(Screen[None]):
             plot.update(Text("no numeric setting varies: nothing to plot", style="dim"))
             return
         key = keys[self.setting_index % len(keys)]
-        points = []
-        for r, cells in zip(self.rows, self.cells):
-            value = r.case.config.hp.get(key)
-            x = float(sum(value)) if isinstance(value, list) else float(value)
-            cell = cells[self.header.index(metric)] if metric in self.header else "-"
-            if cell != "-":
-                points.append((x, float(cell)))
-        points.sort()
+
+        def points_of(metric: str) -> list[tuple[float, float]]:
+            out = []
+            for r, cells in zip(self.rows, self.cells):
+                value = r.case.config.hp.get(key)
+                x = float(sum(value)) if isinstance(value, list) else float(value)
+                cell = cells[self.header.index(metric)] if metric in self.header else "-"
+                if cell != "-":
+                    out.append((x, float(cell)))
+            return sorted(out)
+
+        points = points_of(metric)
+        for step in range(1, len(METRICS)):  # the chosen metric, or the next one that has values (m cycles)
+            if points:
+                break
+            metric = METRICS[(self.metric_index + step) % len(METRICS)]
+            points = points_of(metric)
         series = [Series(f"{metric} (one point a case)", [p[0] for p in points], [p[1] for p in points], "o",
                          "green bold")]
-        width = max(30, self.size.width // 3)
+        narrow = self.size.width < self.NARROW
+        width = max(30, self.size.width - 4 if narrow else self.size.width // 3)
         plot.update(draw(series, width, 14, f"{metric} vs {key}" + (" (sum)" if key == "units" else ""),
-                         ChartOptions(), xlabel=key[:8]))
+                         ChartOptions(), xlabel=key[:8], bounds=(0.0, 100.0)))
 
     # -- actions ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
