@@ -55,3 +55,47 @@ def test_finished_run_dashboard(snap_compare, finished_run):
 
 def test_runs_browser(snap_compare, finished_run):
     assert snap_compare(make_app(start="runs"), terminal_size=(110, 24))
+
+
+def test_live_tab_at_80x24(snap_compare, finished_run):
+    app = make_app()
+
+    async def open_run(pilot):
+        await pilot.pause(0.2)
+        app.open_run(finished_run)
+        await pilot.pause(0.8)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_run)
+
+
+BOOK_SPEC = """[sweep]
+name = "book check"
+[base]
+arch = "xor-mlp"
+epochs = 200
+[[case]]
+learning_rate = 0.1
+book = {train = 98.5, test = 98.0}
+[[case]]
+learning_rate = 0.5
+book = {train = 97.5, test = 97.0}
+"""
+
+
+def test_sweep_screen_with_the_book_at_80x24(snap_compare, home, monkeypatch):
+    """The reproduce table's screen: a sweep whose cases carry the book's figures."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    spec = home.parent / "book.toml"
+    spec.write_text(BOOK_SPEC)
+    assert run_cli(home, "sweep", str(spec)).returncode == 0
+    store = RunStore()
+    for record in store.list():
+        store.update(record.id, created=FIXED_T, started=FIXED_T, ended=FIXED_T + 1.5, pid=4242)
+    app = make_app()
+
+    async def open_sweep(pilot):
+        await pilot.pause(0.2)
+        app.open_sweep("sweep-1")
+        await pilot.pause(0.8)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_sweep)
