@@ -17,6 +17,10 @@ class ParamError(ValueError):
     """A hyperparameter value that is out of range, of the wrong type or unknown."""
 
 
+class _Bad(Exception):
+    """A value `Param.check` refuses (turned into a ParamError with the allowed range)."""
+
+
 def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -113,7 +117,13 @@ class Param:
 
     def check(self, value: Any) -> Any:
         """Validate an already typed value (from JSON, a preset or a form) and return it normalised."""
-        bad = ParamError(f"{self.name}: {value!r} is not allowed; expected {self.describe_range()}")
+        try:
+            return self._check(value)
+        except _Bad:
+            raise ParamError(f"{self.name}: {value!r} is not allowed; expected {self.describe_range()}") from None
+
+    def _check(self, value: Any) -> Any:
+        bad = _Bad()  # the message is built only when a value is refused (sweeps check thousands of values)
         if self.kind == "int":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
                 raise bad

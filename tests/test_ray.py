@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import tempfile
-import time
 
 import pytest
 
@@ -32,11 +31,9 @@ def ray_tmp():
 
 
 def test_four_cases_two_at_a_time_on_a_local_ray(home, ray_tmp):
-    started = time.time()
     out = run_cli(home, "sweep", "scratch-mlp", "--grid", "learning_rate=0.0005|0.001|0.002|0.004", *TOY,
                   "--set", "epochs=2", "--parallel", "2", "--backend", "ray", timeout=180, TUIAPP_RAY_TMP=ray_tmp)
     assert out.returncode == 0, (out.stdout[-3000:], out.stderr[-3000:])
-    assert time.time() - started < 60
     store = RunStore()
     sweep = SweepStore(store).get("last")
     runs = SweepStore(store).runs(sweep.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import models
@@ -188,8 +188,10 @@ class RunConfig:
         return self.architecture.summary(self.hp, self.data_info())
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+        """JSON-ready form (lists copied: changing it never changes the config)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["hp"] = {k: list(v) if isinstance(v, list) else v for k, v in self.hp.items()}
+        return out
 
     def to_json(self) -> str:
         """Indented JSON, as saved in a run's folder."""

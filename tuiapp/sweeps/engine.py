@@ -7,6 +7,7 @@ losing SSH does not stop it. A case is one run: the store's unique (sweep, case)
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -65,18 +66,28 @@ def estimate_seconds(config) -> float:
     if base is None:  # the tiny networks take milliseconds an epoch (a step on a truth table)
         per_epoch = 0.001 if config.architecture.family == "toy" else 1.0
         return per_epoch * config.hp.get("epochs", 1)
+    params = sum(r[2] for r in config.summary()) or 1
+    scale = (params / _reference_params(config.arch)) ** 0.8
+    return base * scale * _data_share(config.data, config.data_dir, config.source) * config.hp.get("epochs", 1)
+
+
+@functools.cache
+def _reference_params(arch: str) -> int:
     from tuiapp.config import RunConfig
+
+    return sum(r[2] for r in RunConfig.create(arch).summary()) or 1
+
+
+@functools.cache
+def _data_share(data: str, data_dir: str | None, source: str) -> float:
+    """The share of the full training set a run reads (a sample is a tenth), found once per data choice."""
     from tuiapp.data import resolve
 
-    reference = sum(r[2] for r in RunConfig.create(config.arch).summary()) or 1
-    params = sum(r[2] for r in config.summary()) or 1
-    scale = (params / reference) ** 0.8
     try:
-        source = resolve(config.data, config.data_dir, config.source)
-        share = source.train / source.train_of
+        found = resolve(data, data_dir, source)
+        return found.train / found.train_of
     except UserError:
-        share = 1.0
-    return base * scale * share * config.hp.get("epochs", 1)
+        return 1.0
 
 
 def longest_first(cases: list[Case]) -> list[Case]:
