@@ -34,6 +34,7 @@ class RunState:
     logs: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     last_event: float = 0.0
+    views: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # what views keep between draws
 
     @classmethod
     def from_run(cls, run_dir: Any) -> RunState:
@@ -105,6 +106,7 @@ class RunState:
 
     def _forget_after(self, epoch: int) -> None:
         """A resumed run trains epochs after `epoch` again: drop what it recorded for them before."""
+        self.views.clear()
         self.epochs = [e for e in self.epochs if e["epoch"] <= epoch]
         self.batches = [b for b in self.batches if b["epoch"] <= epoch]
         self.weights = {k: v for k, v in self.weights.items() if k <= epoch}

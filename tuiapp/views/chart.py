@@ -59,31 +59,99 @@ def smooth(values: Sequence[float], weight: float) -> list[float]:
     return out
 
 
+BLOCK = 64  # batch points folded into one block (its first, lowest, highest and last) for long curves
+
+
+class BatchCurve:
+    """The (smoothed) batch curve of one metric on one x axis, kept up to date as batches arrive: each redraw
+    folds in only the new batches, and a curve of many points is drawn from blocks of BLOCK points that keep
+    their extremes (a spike stays visible)."""
+
+    def __init__(self, metric: str, axis: str, smoothing: float, start: float):
+        self.metric, self.axis, self.smoothing, self.start = metric, axis, smoothing, start
+        self.seen = 0
+        self.avg, self.count = 0.0, 0
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.blocks: list[tuple[float, float, float, float, float, float]] = []  # x0, x1, first, lo, hi, last
+
+    def x_of(self, event: dict) -> float:
+        if self.axis == "time":
+            return float(event["t"] - self.start)
+        if self.axis == "step":
+            return float((event["epoch"] - 1) * (event.get("batches") or 1) + event["batch"])
+        return float(event["epoch"] - 1 + event["batch"] / max(event["batches"], 1))
+
+    def update(self, batches: list[dict]) -> None:
+        w = self.smoothing
+        for b in batches[self.seen:]:
+            value = b.get(self.metric)
+            if value is None:
+                continue
+            if w > 0:
+                self.count += 1
+                self.avg = w * self.avg + (1 - w) * value
+                value = self.avg / (1 - w**self.count)
+            self.xs.append(self.x_of(b))
+            self.ys.append(value)
+        self.seen = len(batches)
+        done = len(self.blocks) * BLOCK
+        while len(self.xs) - done >= BLOCK:
+            ys = self.ys[done:done + BLOCK]
+            finite = [y for y in ys if _finite(y)] or [float("nan")]
+            self.blocks.append((self.xs[done], self.xs[done + BLOCK - 1], ys[0], min(finite), max(finite), ys[-1]))
+            done += BLOCK
+
+    def points(self, limit: int) -> tuple[list[float], list[float]]:
+        """The curve as at most about `limit` points (all of them when there are few)."""
+        if len(self.xs) <= limit:
+            return self.xs, self.ys
+        xs, ys = [], []
+        for x0, x1, first, lo, hi, last in self.blocks:
+            mid = (x0 + x1) / 2
+            xs += [x0, mid, mid, x1]
+            ys += [first, lo, hi, last]
+        done = len(self.blocks) * BLOCK
+        return xs + self.xs[done:], ys + self.ys[done:]
+
+
+def batch_curve(state: Any, metric: str, options: ChartOptions) -> BatchCurve:
+    """The state's curve for this metric and these options, brought up to date."""
+    start = state.model.get("t") or (state.batches[0]["t"] if state.batches else 0.0)
+    key = ("batch-curve", metric, options.axis, options.smoothing, start)
+    cache = getattr(state, "views", None)
+    curve = cache.get(key) if cache is not None else None
+    if curve is None or curve.seen > len(state.batches):
+        curve = BatchCurve(metric, options.axis, options.smoothing, start)
+        if cache is not None:
+            cache[key] = curve
+    curve.update(state.batches)
+    return curve
+
+
 def run_series(state: Any, metric: str, options: ChartOptions) -> list[Series]:
     """The batch curve (smoothed), train per epoch and validation per epoch of `loss` or `accuracy`."""
-    batches = [b for b in state.batches if b.get(metric) is not None]
-    per_epoch = batches[-1]["batches"] if batches else None
-    start = state.model.get("t") or (batches[0]["t"] if batches else None) or \
-        (state.epochs[0]["t"] if state.epochs else 0.0)
+    curve = batch_curve(state, metric, options)
+    start = curve.start or (state.epochs[0]["t"] if state.epochs else 0.0)
+    last = state.batches[-1] if state.batches else None
 
-    def x_of(event: dict, epoch_end: bool) -> float:
+    def x_of(event: dict) -> float:
         if options.axis == "time":
             return float(event["t"] - start)
         if options.axis == "step":
-            size = event.get("batches") or per_epoch or 1
-            return float((event["epoch"] - (0 if epoch_end else 1)) * size + (0 if epoch_end else event["batch"]))
-        return float(event["epoch"] if epoch_end else event["epoch"] - 1 + event["batch"] / max(event["batches"], 1))
+            return float(event["epoch"] * ((last or {}).get("batches") or 1))
+        return float(event["epoch"])
 
     out = []
-    if batches:
+    if curve.xs:
         label = f"batches (smoothed {options.smoothing:g})" if options.smoothing else "batches"
-        out.append(Series(label, [x_of(b, False) for b in batches], smooth([b[metric] for b in batches],
-                                                                           options.smoothing), "·", "cyan", True))
+        xs, ys = curve.points(2000)
+        out.append(Series(label, xs, ys, "·", "cyan", True))
     epochs = state.epochs
     if epochs:
-        out.append(Series(f"train {metric}", [x_of(e, True) for e in epochs], [e.get(metric) for e in epochs], "o",
+        out.append(Series(f"train {metric}", [x_of(e) for e in epochs], [e.get(metric) for e in epochs], "o",
                           "green bold"))
-        out.append(Series(f"validation {metric}", [x_of(e, True) for e in epochs],
+        out.append(Series(f"validation {metric}", [x_of(e) for e in epochs],
                           [e.get(f"val_{metric}") for e in epochs], "x", "magenta bold"))
     return [s for s in out if any(_finite(y) for y in s.ys)]
 
@@ -127,6 +195,8 @@ def tick_label(value: float, step: float) -> str:
     """A tick's text with as many decimals as its step needs (0.25, 1.5, 1e-05)."""
     if value == 0:
         return "0"
+    if float(value).is_integer() and abs(value) < 1e7 and step >= 1:
+        return str(int(value))
     if abs(value) >= 1e5 or abs(step) < 1e-4:
         return f"{value:.0e}" if abs(value / step - round(value / step)) < 1e-6 and step >= abs(value) / 10 \
             else f"{value:.2g}"
