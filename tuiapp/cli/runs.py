@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"the damaged index was moved to {done['moved']}")
         typer.echo(f"{done['index']}: {done['added']} run(s) added from their folders, {done['updated']} brought up "
                    f"to date, {done['sweeps_added']} sweep(s) added" + (
-                       f"; skipped (no readable config.json or sweep file): {', '.join(done['skipped'])}"
+                       f"; skipped (no readable config or sweep file): {', '.join(done['skipped'])}"
                        if done["skipped"] else ""))
 
     @app.command("show")

@@ -128,7 +128,7 @@ def _whole_chars(data: bytes) -> bytes:
 
 
 def read_vocab(path: Path) -> list[str] | None:
-    """A run's saved vocabulary (vocab.json), checked; None when there is none."""
+    """A run's saved vocabulary, checked; None when there is none."""
     import json
 
     try:

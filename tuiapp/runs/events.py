@@ -83,7 +83,7 @@ class EpochEvent(_Base, total=False):
     bits: float | None
     val_bits: float | None
     cost: float | None
-    restored: bool  # made from history.csv after a kill between an epoch's commit and its event
+    restored: bool  # made from the history after a kill between an epoch's commit and its event
 
 
 class ConfusionEvent(_Base, total=False):
@@ -205,7 +205,7 @@ def make(kind: str, **data: Any) -> Event:
 
 
 class EventWriter:
-    """Appends one JSON object per line to RUN_DIR/events.jsonl, each with one unbuffered write.
+    """Appends one JSON object per line to the run's event log, each with one unbuffered write.
 
     A write cut short (a full disk) may leave part of a line; the next event then starts on a
     new line, so the torn one is skipped by readers and nothing after it is lost.
@@ -314,7 +314,7 @@ def iter_events(run_dir: str | os.PathLike[str], kind: str | None = None) -> Ite
 
 
 def read_run_events(run_dir: str | os.PathLike[str]) -> list[Event]:
-    """A run's events as its committed record says: every epoch that history.csv holds up to state.json has its
+    """A run's events as its committed record says: every epoch that the history holds up to the state has its
     epoch event, even where a kill came between the commit and the event (the event is made from the history
     row, marked `restored`, and placed after the epoch before it). What `show` and every export read."""
     events, _ = read_events(run_dir)

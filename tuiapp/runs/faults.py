@@ -4,7 +4,7 @@
 N-th time, ``POINT@E`` when it reaches POINT during epoch E (1-based; the epoch-0
 checkpoint of a fresh run is epoch 0). Points, in the order an epoch's commit meets them:
 ``checkpoint-rename`` (checkpoint written to its temporary name), ``checkpoint`` (renamed, history not yet),
-``history-rename``, ``history`` (history renamed, state not yet), ``state-rename``, ``state`` (state.json
+``history-rename``, ``history`` (history renamed, state not yet), ``state-rename``, ``state`` (the state
 renamed: the epoch is committed, its event not yet written); besides ``startup``, ``data``, ``batch``,
 ``final-save`` (final model written to its temporary name, not yet renamed), ``history-rewrite`` (a resume's
 rewrite of the history, before the rename). Unset, every point is a no-op.

@@ -151,7 +151,7 @@ def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
     config = record.config
     if epochs is not None:
         if epochs <= done:
-            raise UserError(f"--epochs {epochs}: run {record.id} has already done {done} epochs")
+            raise UserError(f"--epochs {epochs}: run {record.id} has already done {done} epoch{'s' if done != 1 else ''}")
         config.hp["epochs"] = epochs
     elif record.status not in RESUMABLE:
         raise UserError(

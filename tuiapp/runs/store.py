@@ -298,7 +298,7 @@ class RunStore:
     # -- writing ----------------------------------------------------------------------
     def create(self, config: dict[str, Any], name: str = "", sweep: str | None = None, case_key: str | None = None,
                case_index: int | None = None, launcher: str | None = None) -> RunRecord:
-        """A new queued run with its folder and config.json (a DuplicateCase if the sweep has this case already)."""
+        """A new queued run with its folder and config (a DuplicateCase if the sweep has this case already)."""
         now = time.time()
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -356,7 +356,7 @@ class RunStore:
         return top
 
     def save_config(self, run_id: str, config: dict[str, Any]) -> None:
-        """Write a run's config.json (the worker reads it) and its copy in the index."""
+        """Write a run's config file (the worker reads it) and its copy in the index."""
         try:
             write_json_atomic(RunDir(self.runs_dir / run_id).config, config)
         except OSError as exc:

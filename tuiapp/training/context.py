@@ -4,14 +4,14 @@ A trainer builds (or restores) its model, `attach`es a save function, then calls
 `batch_end` per batch (it answers "stop?"), `epoch_end` per epoch and `complete` at the end.
 The context does the rest in one order that resume relies on:
 
-1. the epoch's checkpoint is written under its own name (``checkpoint-N.keras``), atomically;
-2. the history (``history.csv``) is rewritten with the new row, atomically;
-3. ``state.json`` says epoch N and names that checkpoint, atomically: the commit point;
+1. the epoch's checkpoint is written under its own name (``RunDir.checkpoint_name``), atomically;
+2. the history (``RunDir.HISTORY``) is rewritten with the new row, atomically;
+3. the state (``RunDir.STATE``) says epoch N and names that checkpoint, atomically: the commit point;
 4. the epoch event and the index row follow, and older checkpoints are removed.
 
-A kill between any two steps leaves ``state.json`` naming a complete epoch whose checkpoint
+A kill between any two steps leaves the state naming a complete epoch whose checkpoint
 exists, and a history that resume cuts back to it: nothing is trained twice, no row is lost
-or repeated. ``state.json`` is the one place that knows the last completed epoch.
+or repeated. The state is the one place that knows the last completed epoch.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class CancelledEarly(Exception):
 
 
 def _log(message: str) -> None:
-    """A line in worker.log, if it can be written (it may be on a full disk too)."""
+    """A line in the worker's log, if it can be written (it may be on a full disk too)."""
     try:
         print(message, file=sys.stderr, flush=True)
     except OSError:
@@ -207,8 +207,8 @@ class RunContext:
         return False
 
     def _commit(self, epoch: int, rows: list[dict[str, Any]] | None = None) -> None:
-        """Checkpoint, history, state.json, in that order (each atomic); `self.rows` becomes `rows` only once
-        state.json says the epoch is done, so nothing uncommitted reaches the index (a full disk mid-commit)."""
+        """Checkpoint, history, state, in that order (each atomic); `self.rows` becomes `rows` only once
+        the state says the epoch is done, so nothing uncommitted reaches the index (a full disk mid-commit)."""
         rows = self.rows if rows is None else rows
         name = RunDir.checkpoint_name(epoch, self._ext) if self._save is not None else None
         if name:

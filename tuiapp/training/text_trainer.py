@@ -44,7 +44,7 @@ def sampler_of(model: Any, vocab: list[str], hp: dict[str, Any]) -> CharSampler:
 
 
 def saved_vocab(ctx: RunContext) -> list[str] | None:
-    """The vocabulary a resumed run trained with (its vocab.json), checked."""
+    """The vocabulary a resumed run trained with (saved in its folder), checked."""
     return ctx.files.read_vocab() if ctx.resume else None
 
 

@@ -64,7 +64,7 @@ def train(ctx: RunContext) -> None:
         if ctx.epoch_end(epoch, row):
             return
         if perceptron and errors == 0:
-            ctx.emit("log", message=f"converged after {epoch} epochs: every example is classified right")
+            ctx.emit("log", message=f"converged after {epoch} epoch{'s' if epoch != 1 else ''}: every example is classified right")
             ctx.complete({"converged": True, "epochs_to_converge": epoch, "accuracy": 1.0})
             return
         errors = 0

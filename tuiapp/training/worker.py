@@ -93,7 +93,7 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # the run must end with an honest status whatever happens
         try:
             traceback.print_exc()
-        except OSError:  # worker.log is on the same full disk
+        except OSError:  # the worker's log is on the same full disk
             pass
         ctx.finish("failed", failure_reason(exc, run_dir))
     try:

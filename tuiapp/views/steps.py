@@ -14,12 +14,13 @@ from tuiapp.views.printable import describe_steps
 
 
 def _num(values: Any, digits: int = 5) -> str:
+    """Numbers as people write them: `0.3304 -1.3032` (no array brackets, no trailing-dot floats)."""
     if values is None:
         return "-"
-    arr = np.asarray(values, dtype=float)
-    if arr.size == 1:
-        return f"{float(arr.ravel()[0]):.{digits}f}"
-    return np.array2string(arr, precision=digits, suppress_small=True, separator=", ", max_line_width=60)
+    flat = [float(v) for v in np.asarray(values, dtype=float).ravel()]
+    if len(flat) == 1:
+        return f"{flat[0]:.{digits}f}"
+    return " ".join(f"{v:.{digits}g}" if abs(v) >= 1e-4 or v == 0 else f"{v:.1e}" for v in flat)
 
 
 def step_view(record: dict[str, Any], losses: list[float] | None = None) -> Group:
