@@ -764,8 +764,44 @@ def reindex(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
                                 f"({', '.join('?' * len(row))}, ?)", (*row.values(), INTERRUPTED))
             sweeps_added += cursor.rowcount
         db.execute("COMMIT")
+    sweeps = SweepStore(store)
+    linked = _link_cases(store, sweeps)
+    for sweep in sweeps.list():  # sweeps recorded before their files existed get one now
+        if not (home / "sweeps" / f"{sweep.id}.json").exists():
+            sweeps._mirror(sweep.id)
     return {"index": str(db_path), "moved": str(moved) if moved else None, "added": added, "updated": updated,
-            "sweeps_added": sweeps_added, "skipped": skipped}
+            "sweeps_added": sweeps_added, "cases_linked": linked, "skipped": skipped}
+
+
+def _link_cases(store: RunStore, sweeps: SweepStore) -> int:
+    """Give runs recorded before run.json existed their sweep case back, by their settings (what a case is), and
+    a restored sweep whose every case is done the status finished. Returns how many runs were linked."""
+    from tuiapp.runs.status import CASE_DONE, FINISHED
+    from tuiapp.sweeps.spec import SweepSpec
+
+    def shape(config: dict[str, Any]) -> str:
+        body = {k: v for k, v in config.items() if k not in ("name", "backend", "precision")}
+        return json.dumps(body, sort_keys=True)
+
+    loose = [r for r in store.list() if r.sweep is None]
+    linked = 0
+    for sweep in sweeps.list():
+        try:
+            cases = SweepSpec.from_toml(sweep.spec).expand(10**9)
+        except UserError:
+            continue
+        by_shape = {shape(c.config.to_dict()): c for c in cases}
+        taken = {r.case_key for r in sweeps.runs(sweep.id)}
+        for record in loose:
+            case = by_shape.get(shape(json.loads(record.config_text or "{}")))
+            if case is not None and case.key not in taken and record.sweep is None:
+                store.update(record.id, sweep=sweep.id, case_key=case.key, case_index=case.index)
+                record.sweep, linked = sweep.id, linked + 1
+                taken.add(case.key)
+        runs = sweeps.runs(sweep.id)
+        if sweep.status == INTERRUPTED and len(runs) == len(cases) and all(r.status in CASE_DONE for r in runs):
+            sweeps.update(sweep.id, status=FINISHED)
+    return linked
 
 
 def _mtime(path: Path) -> float | None:
