@@ -20,7 +20,9 @@ def spec_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "sweeps" / "specs"
 
 
-def print_table(ref: str, all_columns: bool = False) -> None:
+def print_table(ref: str, all_columns: bool = False, importance: bool = False) -> None:
+    from rich.markup import escape
+
     from tuiapp.cli.console import console, table_width
     from tuiapp.runs.store import RunStore
     from tuiapp.views.printable import fmt_duration, one_line
@@ -29,12 +31,10 @@ def print_table(ref: str, all_columns: bool = False) -> None:
 
     store = RunStore()
     sweep, spec, rows = results(ref, store)
-    header, cells = table_rows(spec, rows, all_columns)
+    header, cells = table_rows(spec, rows, all_columns, group=True)
     out = console()
     done = cases_done(rows)
     spent = sum((r.run.duration or 0) for r in rows if r.run)
-    from rich.markup import escape
-
     title = f"[bold]{sweep.id}[/]" if sweep.name == sweep.id else f"[bold]{escape(one_line(sweep.name))}[/] ({sweep.id})"
     out.print(f"{title}: {sweep.shown_status}, {done}/{len(rows)} cases done, "
               f"{sweep.parallel} at a time x {sweep.threads} thread(s), cpu time {fmt_duration(spent)}"
@@ -44,26 +44,58 @@ def print_table(ref: str, all_columns: bool = False) -> None:
     from rich.text import Text
 
     best = max((r.test for r in rows if r.test is not None), default=None)
-    styled = [[Text(c, style="bold green") if best is not None and r.test == best and h == "test %" else c
-               for h, c in zip(header, row)] for row, r in zip(cells, rows)]
+    grouped = len(cells) != len(rows)
+    styled = [[Text(c, style="bold green") if (c == "best" and h == "vs best") or (
+        not grouped and best is not None and r.test == best and h == "test %") else c
+               for h, c in zip(header, row)] for row, r in zip(cells, rows if not grouped else [None] * len(cells))]
     width = table_width(out)
-    settings = header[1:header.index("status")]
+    settings = [h for h in header[1:header.index("status")] if h != "K"]
     columns = [result_column(h) if h not in settings else Column(h, priority=5) for h in header]
     table, dropped = fit_table(columns, styled, width)
     if any(h in dropped for h in RESULTS) or any(h in dropped for h in settings):
         # The results are the point: the settings fold into one column that wraps, before a result goes.
-        folded_header = ["case", "settings", *header[header.index("status"):]]
-        folded = [[row[0], " ".join(f"{k}={row[1 + i]}" for i, k in enumerate(settings)),
-                   *row[1 + len(settings):]] for row in styled]
+        first = header.index("status") - len(settings)  # the case (and K) columns stay as they are
+        folded_header = [*header[:first], "settings", *header[header.index("status"):]]
+        folded = [[*row[:first], " ".join(f"{k}={row[first + i]}" for i, k in enumerate(settings)),
+                   *row[first + len(settings):]] for row in styled]
         table, dropped = fit_table([result_column(h) for h in folded_header], folded, width)
     out.print(table)
     if dropped:
         out.print(f"[dim]({', '.join(dropped)} left out at {out.width} columns)[/]")
+    if grouped:
+        out.print("[dim]each figure: mean ± sd over the K repeats (seeds); vs best: Welch's t-test at 0.05 against "
+                  "the best case (≈ best: not distinguishable)[/]")
+    from tuiapp.views.sweep_table import warnings_for
+
+    for warning in warnings_for(spec, rows):
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
+    if importance:
+        print_importance(spec, rows, out)
 
 
-RESULTS = ("test %", "book test %", "Δ test", "verdict", "status")  # never dropped for room
+def print_importance(spec, rows, out) -> None:
+    """Each varied setting's share of the variance, with bars, a reading, and its isolation plot."""
+    from tuiapp.sweeps.analysis import reading
+    from tuiapp.views.printable import fmt_value
+    from tuiapp.views.sweep_table import importance_of
+
+    shares, metric, isolations = importance_of(spec, rows)
+    out.print(f"[bold]which setting matters[/] ({metric}; functional ANOVA main effects over the cases, "
+              "`tuiapp.sweeps.analysis.importance`)")
+    for key, share in sorted(shares.items(), key=lambda kv: -kv[1]):
+        out.print(f"  {key:<16.16} {'█' * round(share * 30):<30} {share:6.1%}")
+    out.print(f"  {reading(shares, metric)}")
+    for key, points in isolations:
+        top = max((y for _, y in points), default=0) or 1
+        out.print(f"[bold]{key}[/]: the best {metric} reached with each value (the other settings at their best)")
+        for value, y in points:
+            out.print(f"  {fmt_value(value):>12.12} {'▇' * max(1, round(20 * y / top)):<20} {y:.2f}")
+
+
+RESULTS = ("test %", "book test %", "Δ test", "verdict", "status", "vs best")  # never dropped for room
 NUMERIC = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
-PRIORITY = {"run": 4, "cpu time": 3, "best val %": 2, "book train %": 1, "train %": 1, "epoch": 2}
+PRIORITY = {"run": 4, "cpu time": 3, "best val %": 2, "book train %": 1, "train %": 1, "epoch": 2, "best epoch": 3,
+            "last val %": 3, "K": 2}
 
 
 def result_column(name: str):
@@ -183,6 +215,8 @@ def register(app: typer.Typer) -> None:
         gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", help="ray: num_gpus of each run.")] = 0,
         max_cases: Annotated[int | None, typer.Option("--max-cases", help="Allow more than 10,000 cases.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="show: the table as one JSON document.")] = False,
+        importance: Annotated[bool, typer.Option("--importance", help="show: which setting matters (the share of "
+                                                                      "the variance each explains).")] = False,
     ) -> None:
         """Many runs from one spec: `tuiapp sweep mlp --grid "dropout=0.2|0.45"`, `tuiapp sweep spec.toml`,
         `tuiapp sweep show|resume|cancel|export ID`."""
@@ -199,7 +233,7 @@ def register(app: typer.Typer) -> None:
                     typer.echo(export(ref, "json"), nl=False)
                     typer.echo()
                 else:
-                    print_table(ref, all_columns)
+                    print_table(ref, all_columns, importance)
             elif target == "resume":
                 sweep = engine.resume(ref, extend=SweepSpec.from_file(extend) if extend else None)
                 typer.echo(f"resumed {sweep.id} (coordinator pid {sweep.pid})")

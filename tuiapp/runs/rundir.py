@@ -45,9 +45,10 @@ def summary_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if not rows:
         return {}
     out = {k: rows[-1][k] for k in SUMMARY_METRICS if rows[-1].get(k) is not None}
-    best = [r["val_accuracy"] for r in rows if r.get("val_accuracy") is not None]
-    if best:
-        out["best_val_accuracy"] = max(best)
+    scored = [r for r in rows if r.get("val_accuracy") is not None]
+    if scored:
+        best = max(scored, key=lambda r: r["val_accuracy"])  # the first epoch that reached it
+        out["best_val_accuracy"], out["best_val_epoch"] = best["val_accuracy"], best["epoch"]
     return out
 
 
