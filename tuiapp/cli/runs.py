@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
             return
         if not records:
             typer.echo("no runs yet; start one with `tuiapp train mlp`" if not status and not sweep else
-                       "no such runs")
+                       f"no {status + ' ' if status else ''}runs{f' in {sweep}' if sweep else ''}")
             return
         from rich.text import Text
 

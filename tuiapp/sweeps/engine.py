@@ -40,6 +40,7 @@ BOOT = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); from {COORDINATOR_MOD
         "coordinate(sys.argv[1:])")
 POLL_S = 0.5
 CANCEL_WAIT_S = 60.0
+LOCK_WAIT_S = 15.0
 
 
 def default_parallel() -> int:
@@ -174,7 +175,7 @@ def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = N
     store = store or RunStore()
     sweeps = SweepStore(store)
     sweep = sweeps.get(ref)
-    if coordinator_alive(sweep):
+    if sweep.status in ACTIVE and coordinator_alive(sweep):
         raise UserError(f"{sweep.id} is still running (coordinator pid {sweep.pid}); nothing to resume")
     if extend is not None:
         limit = sweep.options.get("max_cases", MAX_CASES)
@@ -209,9 +210,14 @@ def cancel(ref: str, store: RunStore | None = None) -> SweepRecord:
 def coordinate(argv: list[str]) -> None:
     home, sweep_id = Path(argv[0]), argv[1]
     (home / "sweeps").mkdir(parents=True, exist_ok=True)
-    if hold_lock(home / "sweeps" / f"{sweep_id}.lock") is None:  # another coordinator runs this sweep: leave it
-        print(f"another coordinator holds {sweep_id}; this one exits", file=sys.stderr, flush=True)
-        return
+    lock = home / "sweeps" / f"{sweep_id}.lock"
+    deadline = time.time() + LOCK_WAIT_S  # a coordinator that has just ended may still be exiting: wait for it
+    while hold_lock(lock) is None:
+        if time.time() > deadline:  # another coordinator runs this sweep: leave it
+            print(f"another coordinator holds {sweep_id}; this one exits", file=sys.stderr, flush=True)
+            return
+        time.sleep(0.2)
+    print(f"coordinator {os.getpid()} holds the sweep from {time.time():.6f}", flush=True)  # (the sweep's log)
     store = RunStore(home)
     sweeps = SweepStore(store)
     sweep = sweeps.get(sweep_id)
@@ -278,6 +284,7 @@ def coordinate(argv: list[str]) -> None:
     if launcher is not None:
         launcher.shutdown()
     sweeps.update(sweep_id, status=status, error=error, ended=time.time(), heartbeat=time.time())
+    print(f"coordinator {os.getpid()} lets go at {time.time():.6f}: {status}", flush=True)
 
 
 def export_tensorboard(ref: str, out: Path, store: RunStore | None = None) -> list[Path]:

@@ -143,8 +143,9 @@ class LaunchScreen(Screen[None]):
         if not keep_values:
             self.values = arch.defaults(self.preset)
         dataset = self.query_one("#dataset", Select)
-        if self.data not in arch.datasets:
-            if self.data and self.data != models.get(self.previous_arch).datasets[0]:
+        chosen = self.data and self.data != models.get(self.previous_arch).datasets[0]  # not just the default
+        if self.data not in arch.datasets or (not chosen and self.previous_arch != arch.id):
+            if chosen:
                 self.notify(f"{arch.id} does not train on {self.data}; data set {arch.datasets[0]} instead",
                             severity="warning", timeout=4)
             self.data = arch.datasets[0]
