@@ -236,3 +236,21 @@ def test_one_epoch_is_not_epochs_and_a_sweep_named_by_its_id_is_said_once(home):
     out = run_cli(home, "sweep", "xor-mlp", "--grid", "learning_rate=0.1|0.2", "--set", "epochs=1")
     assert "sweep-1 (sweep-1)" not in out.stdout
     assert " 1 epochs" not in out.stdout + out.stderr
+
+
+async def test_a_chosen_data_set_stays_when_the_next_network_takes_it(home):
+    from textual.widgets import Select
+
+    from .test_ui import choose
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        await choose(pilot, "mlp")
+        app.screen.query_one("#dataset", Select).value = "fashion-mnist"
+        await until(pilot, lambda: app.screen.data == "fashion-mnist", 5)
+        await choose(pilot, "cnn")
+        assert app.screen.data == "fashion-mnist" and app.screen.config.data == "fashion-mnist"
+        await choose(pilot, "char-lstm")  # it cannot: said, not silent
+        assert app.screen.data == "text"
+        assert any("does not train on fashion-mnist" in n.message for n in app._notifications)
