@@ -26,7 +26,7 @@ def print_table(ref: str, all_columns: bool = False, importance: bool = False) -
     from tuiapp.cli.console import console, table_width
     from tuiapp.runs.store import RunStore
     from tuiapp.views.printable import fmt_duration, one_line
-    from tuiapp.views.sweep_table import cases_done, results, table_rows
+    from tuiapp.views.sweep_table import RESULTS, cases_done, result_column, results, table_rows
     from tuiapp.views.table import Column, fit_table
 
     store = RunStore()
@@ -90,21 +90,6 @@ def print_importance(spec, rows, out) -> None:
         out.print(f"[bold]{key}[/]: the best {metric} reached with each value (the other settings at their best)")
         for value, y in points:
             out.print(f"  {fmt_value(value):>12.12} {'▇' * max(1, round(20 * y / top)):<20} {y:.2f}")
-
-
-RESULTS = ("test %", "book test %", "Δ test", "verdict", "status", "vs best")  # never dropped for room
-NUMERIC = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
-PRIORITY = {"run": 4, "cpu time": 3, "best val %": 2, "book train %": 1, "train %": 1, "epoch": 2, "best epoch": 3,
-            "last val %": 3, "K": 2}
-
-
-def result_column(name: str):
-    """How a column of the results table is shown: numbers right-aligned; settings wrap; what goes first."""
-    from tuiapp.views.table import Column
-
-    if name == "settings":
-        return Column(name, wrap=True, min_width=12)
-    return Column(name, "right" if name in NUMERIC else "left", PRIORITY.get(name, 0))
 
 
 def follow_sweep(ref: str) -> int:

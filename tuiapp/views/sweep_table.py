@@ -18,8 +18,34 @@ from tuiapp.runs.store import RunRecord, RunStore, SweepRecord, SweepStore
 from tuiapp.sweeps.analysis import ALPHA, mean_sd, welch_p
 from tuiapp.sweeps.spec import MAX_CASES, Case, SweepSpec
 from tuiapp.views.printable import fmt_value
+from tuiapp.views.table import Column, choose_columns
 
 VERDICT_POINTS = 0.5
+
+RESULTS = ("test %", "book test %", "Δ test", "verdict", "status", "vs best")  # never dropped for room
+NUMERIC = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
+PRIORITY = {"run": 4, "cpu time": 3, "best val %": 2, "book train %": 1, "train %": 1, "epoch": 2, "best epoch": 3,
+            "last val %": 3, "K": 2}
+
+
+def result_column(name: str) -> Column:
+    """How a column of the results table is shown: numbers right-aligned; settings wrap; what goes first."""
+    if name == "settings":
+        return Column(name, wrap=True, min_width=12)
+    return Column(name, "right" if name in NUMERIC else "left", PRIORITY.get(name, 0))
+
+
+def screen_columns(header: list[str], cells: list[list[str]], width: int) -> list[int]:
+    """The columns of the results table that fit a screen `width`: the least needed extras go first, the
+    settings after them, a result never."""
+    settings = set(header[1:header.index("status")]) - {"K"}
+    columns = [Column(h, priority=1) if h in settings else result_column(h) for h in header]
+    if "Δ test" in header:  # the difference can be read off test % and book test %: it goes before them
+        columns[header.index("Δ test")] = Column("Δ test", "right", 1)
+    if "test %" in header and all(row[header.index("test %")] == "-" for row in cells):
+        columns[header.index("test %")] = Column("test %", "right", 2)  # no test set (the toys): train is the result
+        columns[header.index("train %")] = Column("train %", "right", 0)
+    return choose_columns(columns, cells, width, gap=2)
 
 
 @dataclass

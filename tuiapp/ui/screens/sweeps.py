@@ -159,7 +159,10 @@ class SweepScreen(Screen[None]):
         table = self.query_one("#cases", DataTable)
         keep = table.cursor_row if table.row_count else 0
         table.clear(columns=True)
-        shown = [h for h in self.header if h != "cpu time" or self.size.width >= 100]
+        from tuiapp.views.sweep_table import screen_columns
+
+        fits = screen_columns(self.header, self.cells, max(30, self.size.width - 4))
+        shown = [self.header[i] for i in fits]
         table.add_columns(*[f"{h} ▼" if i == self.sort_index else h for i, h in enumerate(self.header) if h in shown])
         tests = [r.test for r in self.rows if r.test is not None]
         best = max(tests) if tests else None
