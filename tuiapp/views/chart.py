@@ -320,11 +320,19 @@ def draw(series: list[Series], width: int, height: int, title: str, options: Cha
     for r in range(rows):
         label = labels.get(r, "")[: Y_LABEL_WIDTH - 1]
         text.append(f"{label:>{Y_LABEL_WIDTH - 1}} ┤" if label else " " * (Y_LABEL_WIDTH - 1) + " │", style="dim")
+        run, run_style = [], None  # runs of one style become one span: far fewer for the terminal to draw
         for c in range(cols):
             char, style = grid[r][c]
             if c == cursor and char == " ":
                 char, style = "│", "yellow"
-            text.append(char, style=style if color else "")
+            style = style if color else ""
+            if style != run_style and run:
+                text.append("".join(run), style=run_style)
+                run = []
+            run.append(char)
+            run_style = style
+        if run:
+            text.append("".join(run), style=run_style)
         text.append("\n")
     text.append(" " * Y_LABEL_WIDTH + "└" + "─" * (cols - 1) + "\n", style="dim")
     axis = [" "] * (cols + Y_LABEL_WIDTH + 1)
