@@ -33,7 +33,7 @@ COLUMNS = ("mark", "id", "status", "arch", "preset", "best val acc", "test acc",
 PRIORITIES = (0, 0, 0, 5, 3, 0, 1, 2, 4, 6)  # at 80 columns the id, status and numbers stay whole
 SORT_KEYS = ("started", "status", "arch", "best val acc", "duration")
 REFRESH_S = 1.0
-PAGE = 200  # rows put in the table at a time
+PAGE = 100  # rows put in the table at a time (a screen shows about 30)
 COLOURS = {"finished": "green", "running": "cyan", "queued": "cyan", "failed": "red", "diverged": "red"}
 GROUP = "sweep:"  # row keys of a sweep's group line
 
@@ -79,6 +79,8 @@ class RunsScreen(Screen[None]):
         self.lines: list[Line] = []
         self.stop_reading = threading.Event()
         self.refresh_now = threading.Event()
+        self.first_drawn = threading.Event()
+        self.cache: dict[tuple, tuple[str, list[str], str]] = {}  # (id, status, epoch): filter text, cells, status
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,9 +103,13 @@ class RunsScreen(Screen[None]):
         """All rows once, then every second only the new rows and those that were or are active."""
         store = self.app.store
         last_seq, watching = 0, set()
-        whole = True
+        whole, first = True, True
         while not self.stop_reading.is_set():
             try:
+                if first:  # the newest page first, so the screen shows at once; everything once it is drawn
+                    self.post_message(self.RecordsRead(self._prepared(store.list(limit=PAGE)), True))
+                    first = False
+                    self.first_drawn.wait(2.0)
                 store.reap()
                 if whole:
                     found = store.list()
@@ -116,12 +122,20 @@ class RunsScreen(Screen[None]):
             if found or whole:
                 last_seq = max([last_seq, *(r.seq for r in found)])
                 watching = {r.id for r in found if r.status in ACTIVE}
-                self.post_message(self.RecordsRead({r.id: r for r in found}, whole))
+                self.post_message(self.RecordsRead(self._prepared(found), whole))
             whole = False
             self.refresh_now.wait(REFRESH_S)
             if self.refresh_now.is_set():
                 self.refresh_now.clear()
                 whole = True
+
+    @staticmethod
+    def _prepared(records: list[RunRecord]) -> dict[str, RunRecord]:
+        """Records with their filter text worked out here, in the reader thread (it parses each run's config)."""
+        for r in records:
+            r.__dict__["filter_text"] = f"{r.id} {r.arch} {r.status} {r.preset} {r.sweep or ''} " \
+                                        f"{describe(r)['hp']}".lower()
+        return {r.id: r for r in records}
 
     @staticmethod
     def _exists(store: Any, run_id: str) -> bool:
@@ -141,6 +155,7 @@ class RunsScreen(Screen[None]):
         self.loaded = True
         if changed:
             self._draw()
+        self.first_drawn.set()
 
     def refresh_runs(self, force: bool = False) -> None:
         """Read the whole index again soon (after a delete)."""
@@ -150,8 +165,8 @@ class RunsScreen(Screen[None]):
     def _sorted(self) -> list[RunRecord]:
         key = SORT_KEYS[self.sort_index]
         text = self.query_one("#filter", Input).value.strip().lower()
-        rows = [r for r in self.records.values() if not text or text in
-                f"{r.id} {r.arch} {r.status} {r.preset} {r.sweep or ''} {describe(r)['hp']}".lower()]
+        rows = [r for r in self.records.values()
+                if not text or text in (r.__dict__.get("filter_text") or self._facts(r)[0])]
         if key == "started":
             return sorted(rows, key=lambda r: -(r.started or r.created))
         if key == "status":
@@ -181,6 +196,22 @@ class RunsScreen(Screen[None]):
                 out += [Line(r.id, record=r) for r in line.members]
         return out
 
+    def _facts(self, r: RunRecord) -> tuple[str, list[str], str]:
+        """A run's filter text and table cells, made once per state of the run (thousands of rows are filtered
+        and sorted on every keystroke)."""
+        key = (r.id, r.status, r.epoch, r.ended)
+        found = self.cache.get(key)
+        if found is None:
+            info = describe(r)
+            cells = [one_line(r.id), r.status, r.arch, r.config.preset_label(),
+                     "-" if info["val_accuracy"] is None else f"{info['val_accuracy']:.4f}",
+                     "-" if info["test_accuracy"] is None else f"{info['test_accuracy']:.4f}",
+                     fmt_duration(r.duration), time.strftime("%m-%d %H:%M", time.localtime(r.started or r.created)),
+                     info["hp"]]
+            text = f"{r.id} {r.arch} {r.status} {r.preset} {r.sweep or ''} {info['hp']}".lower()
+            found = self.cache[key] = (text, cells, r.status)
+        return found
+
     def _cells(self, line: Line) -> tuple[list[str], str]:
         if line.record is None:
             members = line.members or []
@@ -193,14 +224,9 @@ class RunsScreen(Screen[None]):
             return [arrow, one_line(line.sweep), status, members[0].arch, f"{len(members)} runs", "-",
                     "-" if best is None else f"{best:.4f}", "-", "", f"{done} done, {active} active"], status
         r = line.record
-        info = describe(r)
+        _, cells, status = self._facts(r)
         indent = "  " if r.sweep is not None else ""
-        return ["*" if r.id in self.marked else " ", indent + one_line(r.id), r.status, r.arch,
-                r.config.preset_label(),
-                "-" if info["val_accuracy"] is None else f"{info['val_accuracy']:.4f}",
-                "-" if info["test_accuracy"] is None else f"{info['test_accuracy']:.4f}",
-                fmt_duration(r.duration), time.strftime("%m-%d %H:%M", time.localtime(r.started or r.created)),
-                info["hp"]], r.status
+        return ["*" if r.id in self.marked else " ", indent + cells[0], *cells[1:]], status
 
     def _draw(self) -> None:
         table = self.query_one("#runs", DataTable)
