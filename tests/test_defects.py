@@ -17,6 +17,7 @@ import pytest
 
 from tuiapp.data.sources import FILES
 from tuiapp.runs.events import read_events
+from tuiapp.runs.rundir import RunDir
 from tuiapp.runs.store import RunStore
 
 from .conftest import cli_env, json_lines, run_cli
@@ -110,6 +111,9 @@ def test_disk_full_fails_with_the_reason_and_resume_completes(small_disk):
     record = store.get_current(run_id)
     assert record.status == "failed", (record.status, record.error)
     assert record.error.startswith("no space left on device"), record.error
+    committed = json.loads((run_dir / "state.json").read_text())["epoch"]  # the index holds only committed epochs
+    rows = [r for r in RunDir(run_dir).read_history() if r["epoch"] <= committed]
+    assert record.epoch == committed and (not rows or record.metrics.get("loss") == rows[-1]["loss"]), record
     assert not list(run_dir.glob(".*tmp*")), list(run_dir.iterdir())  # nothing half-written is left
     for args in (["runs"], ["show", run_id], ["runs", "--json"]):  # every command still answers in one piece
         shown = run_cli(home, *args)

@@ -339,3 +339,31 @@ def test_a_new_home_is_private_and_an_existing_one_keeps_its_mode(home, tmp_path
     os.chmod(shared, 0o755)
     run_cli(shared, "runs")
     assert shared.stat().st_mode & 0o777 == 0o755
+
+
+def test_the_sweeps_live_output_reports_a_case_once_it_will_not_be_retried(home):
+    """A case whose worker is killed is continued by the coordinator: the live output must not say it ended
+    interrupted (or failed) before it finished."""
+    import signal
+    import time
+
+    from tuiapp.runs.store import RunStore
+
+    follow = popen_cli(home, "sweep", "scratch-mlp", "--grid", "learning_rate=0.001", "--set", "units=8",
+                       "--set", "validation_size=200", "--set", "epochs=6")
+    store = None
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            store = store or RunStore(home)
+            runs = [r for r in store.list() if r.status == "running" and r.epoch >= 1 and r.pid]
+        except Exception:
+            runs = []
+        if runs:
+            os.kill(runs[0].pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    out, err = follow.communicate(timeout=240)
+    lines = [line for line in out.splitlines() if line.startswith("case 1:")]
+    assert lines and all("finished" in line for line in lines), out
+    assert len(lines) == 1, out
