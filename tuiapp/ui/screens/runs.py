@@ -240,7 +240,8 @@ class RunsScreen(Screen[None]):
         width = self.size.width or self.app.size.width  # before the first layout, the terminal's width
         keep = choose_columns(columns, [c for c, _ in cells], max(20, width - 4), gap=2)
         table.clear(columns=True)
-        table.add_columns(*[COLUMNS[i] for i in keep])
+        for i in keep:  # widths given, not measured later: a column is never drawn narrower than its cells
+            table.add_column(COLUMNS[i], width=max([len(COLUMNS[i]), *(len(row[i]) for row, _ in cells)]))
         for line, (row, status) in zip(page, cells):
             table.add_row(*[Text(row[i], style=COLOURS.get(status, "yellow") if i == 2 else "",
                                  justify=columns[i].justify) for i in keep], key=line.key)
