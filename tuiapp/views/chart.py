@@ -48,17 +48,6 @@ class Series:
     dense: bool = False
 
 
-def smooth(values: Sequence[float], weight: float) -> list[float]:
-    """Exponential moving average (debiased), as TensorBoard smooths a noisy batch curve."""
-    if weight <= 0:
-        return list(values)
-    out, avg = [], 0.0
-    for i, value in enumerate(values, start=1):
-        avg = weight * avg + (1 - weight) * value
-        out.append(avg / (1 - weight**i))
-    return out
-
-
 BLOCK = 64  # batch points folded into one block (its first, lowest, highest and last) for long curves
 
 

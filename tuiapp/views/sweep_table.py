@@ -6,6 +6,7 @@ draw from the same rows.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ class Row:
         acc = self.run.metrics.get("test_accuracy") if self.run else None
         return None if acc is None else 100 * acc
 
-    @property
+    @functools.cached_property
     def best_val(self) -> tuple[float | None, int | None]:
         """The best validation accuracy (%) and the epoch it was reached at."""
         if self.run is None or self.run.metrics.get("best_val_accuracy") is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -115,7 +114,7 @@ class RunsScreen(Screen[None]):
                     found = store.list()
                 else:
                     found = store.list(after_seq=last_seq) + store.list(statuses=ACTIVE)
-                    found += [store.get(i) for i in watching - {r.id for r in found} if self._exists(store, i)]
+                    found += [r for r in map(self._get, watching - {r.id for r in found}) if r is not None]
             except Exception as exc:
                 self.app.call_from_thread(self.app.show_error, "Cannot read the run store", str(exc))
                 return
@@ -137,13 +136,12 @@ class RunsScreen(Screen[None]):
                                         f"{describe(r)['hp']}".lower()
         return {r.id: r for r in records}
 
-    @staticmethod
-    def _exists(store: Any, run_id: str) -> bool:
+    def _get(self, run_id: str) -> RunRecord | None:
+        """A run that was active at the last read, as it is now (None once it is deleted)."""
         try:
-            store.get(run_id)
-            return True
+            return self.app.store.get(run_id)
         except Exception:
-            return False
+            return None
 
     def on_runs_screen_records_read(self, message: RecordsRead) -> None:
         changed = message.whole or any(self.records.get(k) is None or (r.status, r.epoch, r.metrics) != (
