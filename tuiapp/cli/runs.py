@@ -59,11 +59,10 @@ def register(app: typer.Typer) -> None:
         from rich.text import Text
 
         from tuiapp.cli.console import console, table_width
+        from tuiapp.runs.status import COLOURS as colours
         from tuiapp.views.printable import fmt_duration, one_line
         from tuiapp.views.table import Column, fit_table
 
-        colours = {"finished": "green", "running": "cyan", "queued": "cyan", "cancelled": "yellow",
-                   "interrupted": "yellow", "failed": "red", "diverged": "red"}
         cells = []
         for r in records:
             m = r.metrics

@@ -43,10 +43,23 @@ def print_table(ref: str, all_columns: bool = False, importance: bool = False) -
         out.print(f"[dim]note: {note}[/]")
     from rich.text import Text
 
+    from tuiapp.runs.status import COLOURS
+    from tuiapp.views.sweep_table import pruning_of
+
+    rule = pruning_of(sweep)
+    if rule:
+        settings_text = ", ".join(f"{k.replace('_', '-')} {rule[k]}" for k in ("warmup", "min_epochs", "reduction")
+                                  if k in rule)
+        pruned = sum(1 for r in rows if r.pruned)
+        out.print(f"[dim]pruning: {rule['prune']} on {rule['metric']} ({settings_text}); {pruned} case(s) pruned, "
+                  "greyed (r: the ASHA rung, e: the epoch judged)[/]")
+
     best = max((r.test for r in rows if r.test is not None), default=None)
     grouped = len(cells) != len(rows)
+    status_at = header.index("status")
     styled = [[Text(c, style="bold green") if (c == "best" and h == "vs best") or (
-        not grouped and best is not None and r.test == best and h == "test %") else c
+        not grouped and best is not None and r.test == best and h == "test %") else
+               Text(c, style=COLOURS["pruned"]) if row[status_at].startswith("pruned") else c
                for h, c in zip(header, row)] for row, r in zip(cells, rows if not grouped else [None] * len(cells))]
     width = table_width(out)
     settings = [h for h in header[1:header.index("status")] if h != "K"]
@@ -108,7 +121,8 @@ def follow_sweep(ref: str) -> int:
             if run.status not in ACTIVE and run.id not in reported and (run.status in CASE_DONE or not settled_only):
                 reported.add(run.id)
                 acc = run.metrics.get("test_accuracy")
-                typer.echo(f"case {run.case_index}: {run.id} {run.status}"
+                said = run.error if run.status == "pruned" and run.error else run.status  # "pruned by ASHA at ..."
+                typer.echo(f"case {run.case_index}: {run.id} {said}"
                            + (f", test accuracy {acc:.4f}" if acc is not None else ""))
 
     try:
@@ -127,7 +141,7 @@ def follow_sweep(ref: str) -> int:
 
 
 def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, options: dict | None = None,
-           launcher: str = "local", max_cases: int | None = None) -> None:
+           launcher: str = "local", max_cases: int | None = None, pruning: dict | None = None) -> None:
     from tuiapp.sweeps import engine
     from tuiapp.sweeps.spec import MAX_CASES
 
@@ -136,26 +150,27 @@ def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, o
     max_cases = MAX_CASES if max_cases is None else max_cases
     engine.check_sweep_name(name or spec.name)
     if dry_run:
-        dry(spec, parallel, max_cases)
+        dry(spec, parallel, max_cases, pruning)
         return
     sweep = engine.start(spec, parallel=parallel, name=name, options=options, launcher=launcher,
-                         max_cases=max_cases)
+                         max_cases=max_cases, pruning=pruning)
     typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
                f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
     if not detach:
         raise typer.Exit(follow_sweep(sweep.id))
 
 
-def dry(spec, parallel: int | None, max_cases: int) -> None:
+def dry(spec, parallel: int | None, max_cases: int, pruning: dict | None = None) -> None:
     """The cases and a rough CPU-time estimate, nothing started."""
     from tuiapp.cli.console import console, table_width
-    from tuiapp.sweeps import engine
+    from tuiapp.sweeps import engine, prune
     from tuiapp.sweeps.spec import describe
     from tuiapp.views.printable import fmt_duration
     from tuiapp.views.table import Column, fit_table
 
     parallel = engine.check_parallel(parallel)
     cases = spec.expand(max_cases)
+    prune_options = prune.check_options(cases=cases, **(pruning or {"rule": None}))
     engine.check(cases)
     rows, total = [], 0.0
     for case in cases:
@@ -168,6 +183,11 @@ def dry(spec, parallel: int | None, max_cases: int) -> None:
     out.print(table)
     out.print(f"{len(cases)} cases, rough CPU time {fmt_duration(total)}; about {fmt_duration(total / parallel)} "
               f"wall with {parallel} at a time (nothing started: --dry-run)")
+    if prune_options:
+        rule = prune.rule_of(prune_options)
+        out.print(f"pruning: {rule.name}, {rule.describe}" + (f"; rungs at epochs {', '.join(map(str, rule.rungs))}"
+                                                            if hasattr(rule, "rungs") else "")
+                  + "; the time above is the most it can take")
 
 
 def register(app: typer.Typer) -> None:
@@ -202,6 +222,15 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="show: the table as one JSON document.")] = False,
         importance: Annotated[bool, typer.Option("--importance", help="show: which setting matters (the share of "
                                                                       "the variance each explains).")] = False,
+        prune_rule: Annotated[str | None, typer.Option("--prune", help="Stop hopeless cases early: median or asha "
+                                                                       "(off by default).")] = None,
+        warmup: Annotated[int | None, typer.Option("--warmup", help="--prune median: epochs before a case is "
+                                                                    "judged (default 1).")] = None,
+        min_epochs: Annotated[int | None, typer.Option("--min-epochs", help="--prune asha: the first rung's epoch "
+                                                                            "(default 1).")] = None,
+        reduction: Annotated[int | None, typer.Option("--reduction", help="--prune asha: keep the top 1/N at each "
+                                                                          "rung (default 3).")] = None,
+        unprune: Annotated[bool, typer.Option("--unprune", help="resume: continue the pruned cases too.")] = False,
     ) -> None:
         """Many runs from one spec: `tuiapp sweep mlp --grid "dropout=0.2|0.45"`, `tuiapp sweep spec.toml`,
         `tuiapp sweep show|resume|cancel|export ID`."""
@@ -220,7 +249,7 @@ def register(app: typer.Typer) -> None:
                 else:
                     print_table(ref, all_columns, importance)
             elif target == "resume":
-                sweep = engine.resume(ref, extend=SweepSpec.from_file(extend) if extend else None)
+                sweep = engine.resume(ref, extend=SweepSpec.from_file(extend) if extend else None, unprune=unprune)
                 typer.echo(f"resumed {sweep.id} (coordinator pid {sweep.pid})")
                 if not detach:
                     raise typer.Exit(follow_sweep(sweep.id))
@@ -269,7 +298,8 @@ def register(app: typer.Typer) -> None:
         options = launchers.check_options(launcher, flags)
         if launcher == "ray":
             options = {"address": address, "gpus_per_run": gpus_per_run, **options}
-        _start(spec, parallel, name, detach, dry_run, options, launcher, max_cases)
+        pruning = {"rule": prune_rule, "warmup": warmup, "min_epochs": min_epochs, "reduction": reduction}
+        _start(spec, parallel, name, detach, dry_run, options, launcher, max_cases, pruning)
 
     @app.command("sweeps")
     def sweeps_cmd(as_json: Annotated[bool, typer.Option("--json", help="JSON for machines.")] = False) -> None:

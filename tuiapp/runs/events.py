@@ -27,8 +27,9 @@ class _Base(TypedDict):
 
 
 class StatusEvent(_Base, total=False):
-    status: Literal["queued", "running", "finished", "cancelled", "failed", "diverged", "interrupted"]
+    status: Literal["queued", "running", "finished", "cancelled", "failed", "diverged", "interrupted", "pruned"]
     reason: str | None
+    pruned: dict[str, Any]  # a pruned run's decision: rule, epoch, rung, value, cutoff
     metrics: dict[str, Any]
     pid: int
     resume: bool

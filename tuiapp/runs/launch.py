@@ -132,7 +132,7 @@ def wait(ref: str, store: RunStore, timeout: float = 600.0, poll: float = 0.2) -
 
 def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
            launcher: Launcher | None = None, threads: int | None = None) -> RunRecord:
-    """Continue a cancelled, interrupted, failed or diverged run from its last completed epoch.
+    """Continue a cancelled, interrupted, failed, diverged or pruned run from its last completed epoch.
 
     Without `launcher`, the run goes back to the launcher that started it.
     """
@@ -172,5 +172,6 @@ def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
     except UserError:
         store.update(record.id, status=record.status, error=record.error, ended=record.ended)  # give the claim back
         raise
+    folder.prune.unlink(missing_ok=True)  # a pruned run resumed trains on: a later stop is the user's
     _spawn(store.get(record.id), store, launcher, resume=True, env=thread_env(threads))
     return store.get(record.id)

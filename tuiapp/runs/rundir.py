@@ -77,6 +77,7 @@ class RunDir:
     RESERVE = ".reserve"  # room kept back for the last words on a full disk
     CANCEL_REQUEST = "cancel-requested"  # a launcher without signals asks its worker to stop by this file
     LOCK = "worker.lock"  # held (flock) by the run's one worker for its whole life
+    PRUNE = "prune.json"  # the sweep's pruning decision for this run (written by its worker when it is pruned)
     MODEL_STEM, LAST_STEM, CHECKPOINT_STEM = "model", "last", "checkpoint"
 
     def __init__(self, path: str | Path):
@@ -136,6 +137,26 @@ class RunDir:
     @property
     def cancel_request(self) -> Path:
         return self.path / self.CANCEL_REQUEST
+
+    @property
+    def prune(self) -> Path:
+        return self.path / self.PRUNE
+
+    def read_record(self) -> dict[str, Any]:
+        """The run's identity record (run.json); {} when it is missing or unreadable (older runs have none)."""
+        try:
+            raw = json.loads(self.record.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            return {}
+        return raw if isinstance(raw, dict) else {}
+
+    def read_prune(self) -> dict[str, Any] | None:
+        """The pruning decision that stopped this run; None when there is none (or it cannot be read)."""
+        try:
+            raw = json.loads(self.prune.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        return raw if isinstance(raw, dict) and isinstance(raw.get("reason"), str) else None
 
     @classmethod
     def checkpoint_name(cls, epoch: int, ext: str) -> str:

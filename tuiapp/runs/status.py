@@ -7,13 +7,18 @@ from typing import Any
 
 QUEUED, RUNNING = "queued", "running"
 FINISHED, CANCELLED, FAILED, DIVERGED, INTERRUPTED = "finished", "cancelled", "failed", "diverged", "interrupted"
+PRUNED = "pruned"  # stopped early by a sweep's pruning rule (the decision is in its folder and the sweep's log)
 
 ACTIVE = (QUEUED, RUNNING)  # a worker (or a coordinator) should be alive
-ENDED = (FINISHED, CANCELLED, FAILED, DIVERGED, INTERRUPTED)
+ENDED = (FINISHED, CANCELLED, FAILED, DIVERGED, INTERRUPTED, PRUNED)
 STATUSES = ACTIVE + ENDED
-RESUMABLE = (CANCELLED, INTERRUPTED, FAILED, DIVERGED)  # `tuiapp resume` continues these
-SWEEP_CONTINUES = (INTERRUPTED, FAILED, CANCELLED)  # `sweep resume` continues these cases
-CASE_DONE = (FINISHED, DIVERGED)  # a sweep case with an outcome (a diverged case is a result, not a failure)
+RESUMABLE = (CANCELLED, INTERRUPTED, FAILED, DIVERGED, PRUNED)  # `tuiapp resume` continues these
+SWEEP_CONTINUES = (INTERRUPTED, FAILED, CANCELLED)  # `sweep resume` continues these cases (pruned: --unprune)
+CASE_DONE = (FINISHED, DIVERGED, PRUNED)  # a sweep case with an outcome (diverged, pruned: results, not failures)
+
+# How a status is coloured wherever it is shown (rich style names; a pruned case is greyed).
+COLOURS = {FINISHED: "green", RUNNING: "cyan", QUEUED: "cyan", CANCELLED: "yellow", INTERRUPTED: "yellow",
+           FAILED: "red", DIVERGED: "red", PRUNED: "bright_black"}
 STALE_HEARTBEAT_S = 30.0  # a run or coordinator on another host that has not beaten for this long is gone
 
 # The module a sweep's coordinator runs: its processes are found by this in their command line.

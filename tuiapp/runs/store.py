@@ -599,6 +599,41 @@ class SweepRecord:
 SWEEP_FILE_FIELDS = ("seq", "id", "name", "spec", "backend", "parallel", "threads", "created", "options")
 
 
+class SweepFiles:
+    """The files of one sweep, in HOME/sweeps: the one owner of their names."""
+
+    FOLDER = "sweeps"
+
+    def __init__(self, home: str | Path, sweep_id: str):
+        self.folder = Path(home) / self.FOLDER
+        self.id = sweep_id
+
+    @property
+    def record(self) -> Path:
+        """The sweep's row as a file (what `reindex` rebuilds it from)."""
+        return self.folder / f"{self.id}.json"
+
+    @property
+    def log(self) -> Path:
+        """Its coordinator's stdout and stderr."""
+        return self.folder / f"{self.id}.log"
+
+    @property
+    def lock(self) -> Path:
+        """Held (flock) by its one coordinator."""
+        return self.folder / f"{self.id}.lock"
+
+    @property
+    def pruning(self) -> Path:
+        """What its pruning rule observed and decided, in order (JSON; not `*.json`: not a sweep record)."""
+        return self.folder / f"{self.id}.pruning"
+
+    @classmethod
+    def records(cls, home: str | Path) -> list[Path]:
+        folder = Path(home) / cls.FOLDER
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
 class SweepStore:
     """The sweeps table, beside the runs of the same store."""
 
@@ -627,10 +662,10 @@ class SweepStore:
     def _mirror(self, sweep_id: str) -> None:
         """The sweep's row as a file beside the index (sweeps/ID.json), so that `reindex` can rebuild it."""
         record = self.get(sweep_id)
+        files = SweepFiles(self.store.home, sweep_id)
         try:
-            (self.store.home / "sweeps").mkdir(exist_ok=True)
-            write_json_atomic(self.store.home / "sweeps" / f"{sweep_id}.json",
-                              {k: getattr(record, k) for k in SWEEP_FILE_FIELDS})
+            files.folder.mkdir(exist_ok=True)
+            write_json_atomic(files.record, {k: getattr(record, k) for k in SWEEP_FILE_FIELDS})
         except OSError:
             pass  # the index has it; only a rebuild would miss it
 
@@ -752,7 +787,7 @@ def reindex(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
                 db.execute("COMMIT")
                 db.execute("BEGIN IMMEDIATE")
         sweeps_added = 0
-        for path in sorted((home / "sweeps").glob("*.json")) if (home / "sweeps").is_dir() else []:
+        for path in SweepFiles.records(home):
             try:
                 raw = json.loads(path.read_text(encoding="utf-8"))
                 row = {k: raw[k] for k in SWEEP_FILE_FIELDS}
@@ -767,7 +802,7 @@ def reindex(home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     sweeps = SweepStore(store)
     linked = _link_cases(store, sweeps)
     for sweep in sweeps.list():  # sweeps recorded before their files existed get one now
-        if not (home / "sweeps" / f"{sweep.id}.json").exists():
+        if not SweepFiles(home, sweep.id).record.exists():
             sweeps._mirror(sweep.id)
     return {"index": str(db_path), "moved": str(moved) if moved else None, "added": added, "updated": updated,
             "sweeps_added": sweeps_added, "cases_linked": linked, "skipped": skipped}

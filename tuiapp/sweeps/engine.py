@@ -28,12 +28,14 @@ from tuiapp.runs.status import (
     COORDINATOR_MODULE,
     FAILED,
     FINISHED,
+    PRUNED,
     QUEUED,
     RUNNING,
     SWEEP_CONTINUES,
     coordinator_alive,
 )
-from tuiapp.runs.store import DuplicateCase, RunStore, SweepRecord, SweepStore
+from tuiapp.runs.store import DuplicateCase, RunStore, SweepFiles, SweepRecord, SweepStore
+from tuiapp.sweeps import prune
 from tuiapp.sweeps.spec import MAX_CASES, Case, SweepSpec
 
 BOOT = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); from {COORDINATOR_MODULE} import coordinate; "
@@ -111,8 +113,9 @@ def check(cases: list[Case]) -> None:
 
 def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None = None, name: str = "",
           options: dict[str, Any] | None = None, launcher: str = launchers.DEFAULT,
-          max_cases: int = MAX_CASES) -> SweepRecord:
-    """Validate every case, record the sweep, start its coordinator."""
+          max_cases: int = MAX_CASES, pruning: dict[str, Any] | None = None) -> SweepRecord:
+    """Validate every case, record the sweep, start its coordinator. `pruning`: the flags of a pruning rule
+    (`rule`, `warmup`, `min_epochs`, `reduction`; see `prune.check_options`)."""
     store = store or RunStore()
     check_sweep_name(name or spec.name)
     launcher_options = launchers.check_options(launcher, options or {})
@@ -123,11 +126,14 @@ def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None =
             raise UserError("--launcher ray: ray is not installed here; `pip install \"tuiapp[ray]\"`")
     parallel = check_parallel(parallel)
     cases = spec.expand(max_cases)
+    prune_options = prune.check_options(cases=cases, **(pruning or {"rule": None}))
     check(cases)
     sweeps = SweepStore(store)
     sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), launcher,
                           {"cases": len(cases), **({"max_cases": max_cases} if max_cases != MAX_CASES else {}),
-                           **launcher_options})
+                           **launcher_options, **prune_options})
+    if prune_options:  # the log its cases' workers judge their epochs in
+        prune.PruneLog(SweepFiles(store.home, sweep.id).pruning, prune_options).save()
     spawn_coordinator(sweep, store)
     return sweeps.get(sweep.id)
 
@@ -156,9 +162,9 @@ def check_sweep_name(name: str) -> None:
 
 
 def spawn_coordinator(sweep: SweepRecord, store: RunStore) -> None:
-    log = store.home / "sweeps"
-    log.mkdir(parents=True, exist_ok=True)
-    with open(log / f"{sweep.id}.log", "ab") as out:
+    files = SweepFiles(store.home, sweep.id)
+    files.folder.mkdir(parents=True, exist_ok=True)
+    with open(files.log, "ab") as out:
         process = subprocess.Popen([sys.executable, "-I", "-c", BOOT, PACKAGE_ROOT, str(store.home), sweep.id],
                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True, close_fds=True, cwd="/",
@@ -170,13 +176,24 @@ def spawn_coordinator(sweep: SweepRecord, store: RunStore) -> None:
                              ended=None, error=None)
 
 
-def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = None) -> SweepRecord:
-    """Continue a sweep: finished cases are skipped, the others continue or start; never a duplicate."""
+def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = None,
+           unprune: bool = False) -> SweepRecord:
+    """Continue a sweep: finished cases are skipped, the others continue or start; never a duplicate. Pruned
+    cases stay pruned unless `unprune` (then they continue to the end, never judged again)."""
     store = store or RunStore()
     sweeps = SweepStore(store)
     sweep = sweeps.get(ref)
     if sweep.status in ACTIVE and coordinator_alive(sweep):
         raise UserError(f"{sweep.id} is still running (coordinator pid {sweep.pid}); nothing to resume")
+    if unprune:
+        pruned = [r.case_key for r in sweeps.runs(sweep.id) if r.status == PRUNED]
+        if not pruned:
+            raise UserError(f"--unprune: {sweep.id} has no pruned case")
+        path = SweepFiles(store.home, sweep.id).pruning
+        with prune.locked(path):
+            log = prune.PruneLog.load(path)
+            log.exempt = sorted(set(log.exempt) | set(pruned))
+            log.save()
     if extend is not None:
         limit = sweep.options.get("max_cases", MAX_CASES)
         old = {c.key for c in SweepSpec.from_toml(sweep.spec).expand(limit)}
@@ -209,8 +226,9 @@ def cancel(ref: str, store: RunStore | None = None) -> SweepRecord:
 # -- the coordinator process ------------------------------------------------------------------
 def coordinate(argv: list[str]) -> None:
     home, sweep_id = Path(argv[0]), argv[1]
-    (home / "sweeps").mkdir(parents=True, exist_ok=True)
-    lock = home / "sweeps" / f"{sweep_id}.lock"
+    files = SweepFiles(home, sweep_id)
+    files.folder.mkdir(parents=True, exist_ok=True)
+    lock = files.lock
     deadline = time.time() + LOCK_WAIT_S  # a coordinator that has just ended may still be exiting: wait for it
     while hold_lock(lock) is None:
         if time.time() > deadline:  # another coordinator runs this sweep: leave it
@@ -251,8 +269,10 @@ def coordinate(argv: list[str]) -> None:
                     time.sleep(POLL_S)
                 status = CANCELLED
                 break
-            todo = [c for c in cases if c.key not in runs or (runs[c.key].status in SWEEP_CONTINUES
-                                                               and c.key not in retried)]
+            unpruned = set(prune.PruneLog.load(files.pruning).exempt) if sweep.options.get("prune") else set()
+            todo = [c for c in cases if c.key not in runs or (
+                (runs[c.key].status in SWEEP_CONTINUES or (runs[c.key].status == PRUNED and c.key in unpruned))
+                and c.key not in retried)]
             if not todo and not active:
                 break
             active_keys = {r.case_key for r in active}

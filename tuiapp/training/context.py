@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from tuiapp.config import RunConfig
+from tuiapp.errors import UserError
 from tuiapp.runs import faults
 from tuiapp.runs.events import EventWriter, clean, iter_events
 from tuiapp.runs.files import save_atomic, write_json_atomic, write_text_atomic
 from tuiapp.runs.rundir import HISTORY_FIELDS, RunDir, RunFileError, history_text, summary_metrics
 from tuiapp.runs.store import RunStore, StoreError
+from tuiapp.sweeps.prune import CaseJudge
 
 BATCH_EVENT_INTERVAL_S = 0.1  # at most ~10 batch events a second
 RESERVE_BYTES = 256 * 1024
@@ -89,6 +91,7 @@ class RunContext:
         self._checkpoint: str | None = state["checkpoint"]
         self.rows = [r for r in self.files.read_history() if r["epoch"] <= self.start_epoch] if resume else []
         self.events = EventWriter(run_dir)
+        self._judge = CaseJudge.for_run(run_dir)  # a case of a sweep with a pruning rule
         for stale in self.files.stale_temps():  # what a killed write left behind
             stale.unlink(missing_ok=True)
         self._reserve = self.files.reserve
@@ -186,7 +189,7 @@ class RunContext:
         if self.stop.is_set():
             if self._save is not None:
                 save_atomic(self.files.last(self._ext), self._save)
-            self.finish("cancelled", f"cancelled by the user at epoch {epoch}, batch {batch}")
+            self.stopped(f"at epoch {epoch}, batch {batch}")
             return True
         now = time.time()
         if now - self._last_batch_emit >= BATCH_EVENT_INTERVAL_S or batch == batches:
@@ -204,7 +207,23 @@ class RunContext:
         if row.get("loss") is None:
             self.diverged(f"loss became NaN at epoch {epoch}")
             return True
-        return False
+        return self._judged(epoch, row)
+
+    def _judged(self, epoch: int, row: dict[str, Any]) -> bool:
+        """A case of a pruning sweep: the rule judges the epoch just committed; True when it stops the run here
+        (the decision goes into the run's folder and its status; the checkpoint of this epoch is kept)."""
+        if self._judge is None:
+            return False
+        try:
+            decision = self._judge.epoch(epoch, row, self.epochs)
+        except (OSError, UserError) as exc:  # the sweep's log is unreadable: train on, and say why
+            _log(f"not judged at epoch {epoch}: {exc}")
+            return False
+        if decision is None:
+            return False
+        write_json_atomic(self.files.prune, decision)
+        self.finish("pruned", decision["reason"], pruned=decision)
+        return True
 
     def _commit(self, epoch: int, rows: list[dict[str, Any]] | None = None) -> None:
         """Checkpoint, history, state, in that order (each atomic); `self.rows` becomes `rows` only once
@@ -239,7 +258,12 @@ class RunContext:
             save_atomic(self.files.model(self._ext), self._save, fault="final-save")
         self.finish("finished", metrics=metrics)
 
-    def finish(self, status: str, reason: str | None = None, metrics: dict[str, Any] | None = None) -> None:
+    def stopped(self, where: str) -> None:
+        """End a run that was asked to stop (by its user, or a sweep's cancel)."""
+        self.finish("cancelled", f"cancelled by the user {where}")
+
+    def finish(self, status: str, reason: str | None = None, metrics: dict[str, Any] | None = None,
+               **extra: Any) -> None:
         """The run's final status: written once, to the event log first, then the index."""
         if self.outcome is not None:
             return
@@ -247,7 +271,7 @@ class RunContext:
         self._reserve.unlink(missing_ok=True)  # frees the room kept for these last words
         summary = self.metrics(metrics)
         try:
-            self.emit("status", status=status, reason=reason, metrics=summary)
+            self.emit("status", status=status, reason=reason, metrics=summary, **extra)
         except OSError as exc:
             _log(f"final status not written to the event log: {exc}")
         self.index.update(status=status, ended=time.time(), error=reason, metrics=summary)

@@ -93,11 +93,11 @@ def main(argv: list[str]) -> int:
         run_trainer(ctx)
         if ctx.outcome is None:
             if ctx.stop.is_set():
-                ctx.finish("cancelled", "cancelled by the user after the last batch")
+                ctx.stopped("after the last batch")
             else:
                 ctx.finish("failed", "the trainer ended without a result (a bug: please report it)")
     except CancelledEarly:
-        ctx.finish("cancelled", "cancelled before training started")
+        ctx.stopped("before training started")
     except BaseException as exc:  # the run must end with an honest status whatever happens
         try:
             traceback.print_exc()

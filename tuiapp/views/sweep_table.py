@@ -14,7 +14,7 @@ from typing import Any
 
 from tuiapp.errors import UserError
 from tuiapp.runs.rundir import RunDir
-from tuiapp.runs.status import CASE_DONE
+from tuiapp.runs.status import CASE_DONE, PRUNED
 from tuiapp.runs.store import RunRecord, RunStore, SweepRecord, SweepStore
 from tuiapp.sweeps.analysis import ALPHA, mean_sd, welch_p
 from tuiapp.sweeps.spec import MAX_CASES, Case, SweepSpec
@@ -85,6 +85,21 @@ class Row:
             except UserError:
                 epoch = None
         return 100 * self.run.metrics["best_val_accuracy"], epoch
+
+    @functools.cached_property
+    def pruned(self) -> dict[str, Any] | None:
+        """The pruning decision of a pruned case (rule, epoch, rung, value, cutoff, reason), else None."""
+        return RunDir(self.run.dir).read_prune() if self.run and self.run.status == PRUNED else None
+
+    @property
+    def status(self) -> str:
+        """The run's status as the table shows it: a pruned case with the rung (ASHA) or epoch it was judged at."""
+        if self.run is None:
+            return "pending"
+        decision = self.pruned
+        if decision is None:
+            return self.run.status
+        return f"pruned r{decision['rung']}" if decision.get("rung") else f"pruned e{decision['epoch']}"
 
     @property
     def last_val(self) -> float | None:
@@ -192,7 +207,7 @@ def table_rows(spec: SweepSpec, rows: list[Row], all_columns: bool = False, grou
         for g, against in zip(groups, versus):
             first = g.rows[0]
             runs = [r.run for r in g.rows if r.run]
-            statuses = sorted({r.status for r in runs}) or ["pending"]
+            statuses = sorted({r.status for r in g.rows if r.run}) or ["pending"]
             epochs = [r.best_val[1] for r in g.rows if r.best_val[1] is not None]
             cells = [f"{first.case.index}-{g.rows[-1].case.index}" if len(g.rows) > 1 else str(first.case.index),
                      str(len(runs)), *[fmt_value(first.value(k)) for k in keys],
@@ -214,7 +229,7 @@ def table_rows(spec: SweepSpec, rows: list[Row], all_columns: bool = False, grou
         run = r.run
         best, epoch = r.best_val
         cells = [str(r.case.index), *[fmt_value(r.value(k)) for k in keys],
-                 run.status if run else "pending", f"{run.epoch}/{run.epochs}" if run else "-",
+                 r.status, f"{run.epoch}/{run.epochs}" if run else "-",
                  _pct(best), "-" if epoch is None else str(epoch), _pct(r.last_val), _pct(r.train), _pct(r.test)]
         if has_book:
             cells += [_pct(r.case.book.get("train")), _pct(r.case.book.get("test")),
@@ -298,6 +313,12 @@ def importance_of(spec: SweepSpec, rows: list[Row]) -> tuple[dict[str, float], s
     return importance(points, keys), metric, [(k, isolation(points, k)) for k in keys]
 
 
+def pruning_of(sweep: SweepRecord) -> dict[str, Any] | None:
+    """The sweep's pruning rule and its settings (None: every case runs to the end)."""
+    keys = ("prune", "metric", "warmup", "min_epochs", "reduction", "epochs")
+    return {k: sweep.options[k] for k in keys if k in sweep.options} if sweep.options.get("prune") else None
+
+
 def cases_done(rows: list[Row]) -> int:
     """Cases with an outcome (finished or diverged)."""
     return sum(1 for r in rows if r.run and r.run.status in CASE_DONE)
@@ -310,11 +331,12 @@ def export(ref: str, fmt: str, store: RunStore | None = None) -> str:
     firsts = groups_of(rows) if spec.repeat > 1 else [Group([r]) for r in rows]
     if fmt == "json":
         return json.dumps({"id": sweep.id, "name": sweep.name, "status": sweep.status, "parallel": sweep.parallel,
-                           "notes": spec.notes, "spec": sweep.spec,
+                           "notes": spec.notes, "spec": sweep.spec, "pruning": pruning_of(sweep),
                            "cases": [dict(zip(header, row)) | {"settings": g.rows[0].case.settings,
                                                                "book": g.rows[0].case.book,
                                                                "key": g.rows[0].case.key,
-                                                               "runs": [r.run.id for r in g.rows if r.run]}
+                                                               "runs": [r.run.id for r in g.rows if r.run],
+                                                               "pruned": [r.pruned for r in g.rows if r.pruned]}
                                      for row, g in zip(cells, firsts)]},
                           separators=(",", ":"))
     if fmt == "csv":

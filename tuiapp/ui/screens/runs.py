@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from tuiapp.runs.status import ACTIVE, CASE_DONE
+from tuiapp.runs.status import ACTIVE, CASE_DONE, COLOURS
 from tuiapp.runs.store import RunRecord
 from tuiapp.ui.screens.modals import ConfirmModal
 from tuiapp.ui.widgets.field import FieldInput
@@ -33,7 +33,6 @@ PRIORITIES = (0, 0, 0, 5, 3, 0, 1, 2, 4, 6)  # at 80 columns the id, status and 
 SORT_KEYS = ("started", "status", "arch", "best val acc", "duration")
 REFRESH_S = 1.0
 PAGE = 100  # rows put in the table at a time (a screen shows about 30)
-COLOURS = {"finished": "green", "running": "cyan", "queued": "cyan", "failed": "red", "diverged": "red"}
 GROUP = "sweep:"  # row keys of a sweep's group line
 
 
