@@ -62,3 +62,43 @@ def test_importance_and_warnings_through_the_cli(home):
     assert nothing.returncode == 0
     refused = run_cli(home, "sweep", "show", "sweep-2", "--importance")
     assert refused.returncode == 2 and "nothing varies" in refused.stderr
+
+
+def test_the_verdict_of_repeats_uses_their_spread():
+    from types import SimpleNamespace
+
+    from tuiapp.views.sweep_table import Group, Row
+
+    def group(tests: list[float], book: float) -> Group:
+        case = SimpleNamespace(book={"test": book}, settings={}, index=1)
+        return Group([Row(case, SimpleNamespace(metrics={"test_accuracy": t / 100})) for t in tests])
+
+    assert group([98.0, 98.2, 98.4], 98.1).verdict() == "within 0.5"
+    assert group([96.0, 98.0, 100.0], 97.0).verdict() == "within the seed spread"  # 1.0 off, sd 2.0
+    assert group([96.0, 96.1, 96.2], 97.0).verdict() == "worse"  # 0.9 off, sd 0.1
+    assert group([99.0, 99.1, 99.2], 98.0).verdict() == "better"
+
+
+def test_reproduce_repeat_runs_each_row_k_times_with_their_own_seeds(home):
+    plan = run_cli(home, "reproduce", "rnn", "--repeat", "3", "--source", "sample", "--epochs", "1", "--dry-run",
+                   COLUMNS="200")
+    assert plan.returncode == 0, plan.stderr
+    assert "12 cases" in plan.stdout  # 4 rows x 3 seeds
+    bad = run_cli(home, "reproduce", "rnn", "--repeat", "0")
+    assert bad.returncode == 2 and "--repeat 0: expected at least 1" in bad.stderr
+
+
+def test_runs_show_best_with_its_epoch_and_last_and_sort_by_either(home):
+    out = run_cli(home, "sweep", "scratch-mlp", "--grid", "learning_rate=0.00005|0.0005|0.002", "--set",
+                  "validation_size=200", "--set", "epochs=6")
+    assert out.returncode == 0, out.stdout[-2000:]
+    runs = json.loads(run_cli(home, "runs", "--json").stdout)
+    for key, metric in (("best", "best_val_accuracy"), ("last", "val_accuracy"), ("test", "test_accuracy")):
+        ordered = json.loads(run_cli(home, "runs", "--json", "--sort", key).stdout)
+        values = [r["metrics"][metric] for r in ordered]
+        assert values == sorted(values, reverse=True) and len(ordered) == len(runs)
+    table = run_cli(home, "runs", "--sort", "best", "--limit", "2", COLUMNS="120").stdout
+    assert "best val @epoch" in table and "last val" in table and "the top (by best accuracy) 2 of 3 runs" in table
+    best = max(runs, key=lambda r: r["metrics"]["best_val_accuracy"])
+    assert f"{best['metrics']['best_val_accuracy']:.4f} @{best['metrics']['best_val_epoch']}" in table
+    assert table.index(best["id"]) < table.index("the top")

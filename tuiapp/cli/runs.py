@@ -26,18 +26,28 @@ def register(app: typer.Typer) -> None:
         sweep: Annotated[str | None, typer.Option("--sweep", help="Only the runs of this sweep.")] = None,
         limit: Annotated[int | None, typer.Option("--limit", help=f"The newest N runs (default {RUNS_SHOWN}).")] = None,
         all_runs: Annotated[bool, typer.Option("--all", help="Every run, however many.")] = False,
+        sort: Annotated[str, typer.Option("--sort", help="started (newest first), best (best validation "
+                                                         "accuracy), last (the last epoch's) or test.")] = "started",
     ) -> None:
-        """List the latest runs: id, status, epoch, accuracies, duration (`--all` for every one)."""
+        """List the latest runs: id, status, epoch, best and last validation accuracy, test accuracy, duration
+        (`--all` for every one)."""
         from tuiapp.runs.store import RunStore, SweepStore
+        from tuiapp.views.printable import METRIC_SORTS, metric_sort_key
 
         if limit is not None and limit < 1:
             raise UserError(f"--limit {limit}: expected at least 1")
+        if sort not in ("started", *METRIC_SORTS):
+            raise UserError(f"--sort {sort!r}: expected started, {', '.join(METRIC_SORTS)}")
         store = RunStore()
         if sweep is not None:
             sweep = SweepStore(store).get(sweep).id
         shown = None if all_runs or (as_json and limit is None) else (limit or RUNS_SHOWN)
-        records = store.current(status, shown, sweep)
-        total = store.count(status, sweep) if shown is not None and len(records) == shown else len(records)
+        if sort == "started":
+            records = store.current(status, shown, sweep)
+            total = store.count(status, sweep) if shown is not None and len(records) == shown else len(records)
+        else:  # the best of all of them, not of the latest page
+            records = sorted(store.current(status, None, sweep), key=lambda r: metric_sort_key(r.metrics, sort))
+            total, records = len(records), records[:shown] if shown is not None else records
         missing = store.unindexed() if status is None and sweep is None and not as_json else []
         if missing:
             typer.echo(f"note: {len(missing)} run folder(s) are not in the index ({', '.join(missing[:3])}"
@@ -60,7 +70,7 @@ def register(app: typer.Typer) -> None:
 
         from tuiapp.cli.console import console, table_width
         from tuiapp.runs.status import COLOURS as colours
-        from tuiapp.views.printable import fmt_duration, one_line
+        from tuiapp.views.printable import best_and_last, fmt_duration, one_line
         from tuiapp.views.table import Column, fit_table
 
         cells = []
@@ -68,13 +78,12 @@ def register(app: typer.Typer) -> None:
             m = r.metrics
             cells.append([
                 one_line(r.id), Text(r.status, style=colours.get(r.status, "")), f"{r.epoch}/{r.epochs}",
-                f"{m['best_val_accuracy' if 'best_val_accuracy' in m else 'val_accuracy']:.4f}"
-                if m.get("best_val_accuracy", m.get("val_accuracy")) is not None else "-",
+                *best_and_last(m),
                 f"{m['test_accuracy']:.4f}" if m.get("test_accuracy") is not None else "-",
                 r.config.preset_label(), fmt_duration(r.duration), str(r.pid or "-"), r.arch, _fmt_time(r.started or r.created),
             ])
-        columns = [Column("id"), Column("status"), Column("epoch", "right"), Column("val acc", "right", 1),
-                   Column("test acc", "right", 1), Column("preset", priority=3), Column("duration", "right", 2),
+        columns = [Column("id"), Column("status"), Column("epoch", "right"), Column("best val @epoch", "right", 1),
+                   Column("last val", "right", 3), Column("test acc", "right", 1), Column("preset", priority=3), Column("duration", "right", 2),
                    Column("pid", "right", 5), Column("arch", priority=6), Column("started", priority=4)]
         out = console()
         table, dropped = fit_table(columns, cells, table_width(out))
@@ -82,7 +91,8 @@ def register(app: typer.Typer) -> None:
         if dropped:
             out.print(f"[dim]({', '.join(dropped)} left out at {out.width} columns; `tuiapp runs --json` has all)[/]")
         if total > len(records):
-            out.print(f"[dim]the latest {len(records)} of {total:,} runs; `--all` or `--limit N` for more, "
+            which = "latest" if sort == "started" else f"top (by {sort} accuracy)"
+            out.print(f"[dim]the {which} {len(records)} of {total:,} runs; `--all` or `--limit N` for more, "
                       "`--sweep ID` or `--status S` to narrow[/]")
 
     @app.command("reindex")

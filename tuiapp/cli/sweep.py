@@ -342,6 +342,8 @@ def register(app: typer.Typer) -> None:
         parallel: Annotated[int | None, typer.Option("--parallel", help="Runs at a time (default: the cores).")] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the cases and the CPU time.")] = False,
         detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
+        repeat: Annotated[int, typer.Option("--repeat", help="Each row K times (seed +1 each): the rows with a "
+                                                             "spread, and a verdict that uses it.")] = 1,
     ) -> None:
         """Run one of the chapters' result tables as a sweep and compare with the book, row by row."""
         from tuiapp.sweeps.spec import SweepSpec
@@ -357,7 +359,10 @@ def register(app: typer.Typer) -> None:
         if key is None:
             raise UserError(f"unknown table {table!r}; expected one of "
                             f"{', '.join(f'{k} ({n})' for k, (_, n) in TABLES.items())}")
+        if repeat < 1:
+            raise UserError(f"--repeat {repeat}: expected at least 1")
         spec = SweepSpec.from_file(spec_dir() / TABLES[key][0])
+        spec.repeat = repeat
         comparable = source != "sample" and epochs is None
         spec.base.update({"source": source, **({"data_dir": data_dir} if data_dir else {}),
                           **({"epochs": epochs} if epochs else {})})
@@ -369,5 +374,6 @@ def register(app: typer.Typer) -> None:
                 (["the bundled sample, not the full data"] if source == "sample" else [])
                 + ([f"{epochs} epochs, not the book's"] if epochs else [])))
         spec.text = spec.to_toml()
-        _start(spec, parallel, f"reproduce {key}" + ("" if comparable else " (quick look)"), detach, dry_run)
+        name = f"reproduce {key}" + (f" x{repeat}" if repeat > 1 else "") + ("" if comparable else " (quick look)")
+        _start(spec, parallel, name, detach, dry_run)
 

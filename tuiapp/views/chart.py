@@ -363,3 +363,21 @@ def run_chart(state: Any, metric: str, width: int, height: int, options: ChartOp
     options = replace(options, log=log)
     bounds = (0.0, 1.0) if metric == "accuracy" else (0.0, None)
     return draw(run_series(state, metric, options), width, height, metric, options, color=color, bounds=bounds)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None], width: int = 12, low: float | None = None, high: float | None = None) -> str:
+    """A curve in one line of block characters, the last `width` values (a missing value is a space); `low` and
+    `high` fix the scale (so the cases of a sweep can be compared), else the values' own range."""
+    values = list(values)[-width:]
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    if not known:
+        return ""
+    low = min(known) if low is None else low
+    high = max(known) if high is None else high
+    span = (high - low) or 1.0
+    return "".join(" " if v is None or not math.isfinite(v) else
+                   SPARKS[max(0, min(len(SPARKS) - 1, int((v - low) / span * (len(SPARKS) - 1) + 0.5)))]
+                   for v in values)

@@ -58,3 +58,23 @@ def describe_steps(steps: list[int]) -> str:
         return f"{head}, then every {gaps.pop()} up to {rest[-1]}"
     shown = ", ".join(map(str, rest[:8])) + (f", ... {rest[-1]}" if len(rest) > 8 else "")
     return f"{head}, {shown}"
+
+
+# Orders a list of runs can be sorted in (`tuiapp runs --sort`, the runs screen's `s`): each a key on the metrics.
+METRIC_SORTS = {"best": "best_val_accuracy", "last": "val_accuracy", "test": "test_accuracy"}
+
+
+def best_and_last(metrics: dict) -> tuple[str, str]:
+    """A run's validation accuracy as tables show it: the best with the epoch it was reached at ("0.9213 @7"),
+    and the last epoch's ("0.9180"); "-" where there is none."""
+    best = metrics.get("best_val_accuracy", metrics.get("val_accuracy"))
+    last = metrics.get("val_accuracy")
+    epoch = metrics.get("best_val_epoch")
+    best_text = "-" if best is None else f"{best:.4f}" + (f" @{epoch}" if epoch is not None else "")
+    return best_text, "-" if last is None else f"{last:.4f}"
+
+
+def metric_sort_key(metrics: dict, by: str) -> float:
+    """Sorting runs by a metric, best first: a run without it last."""
+    value = metrics.get(METRIC_SORTS[by], metrics.get("val_accuracy") if by == "best" else None)
+    return -value if isinstance(value, (int, float)) else float("inf")

@@ -25,8 +25,8 @@ VERDICT_POINTS = 0.5
 
 RESULTS = ("test %", "book test %", "Δ test", "verdict", "status", "vs best")  # never dropped for room
 NUMERIC = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
-PRIORITY = {"run": 4, "cpu time": 3, "best val %": 2, "book train %": 1, "train %": 1, "epoch": 2, "best epoch": 3,
-            "last val %": 3, "K": 2}
+PRIORITY = {"run": 5, "cpu time": 4, "val curve": 2, "best val %": 1, "book train %": 1, "train %": 3, "epoch": 2,
+            "best epoch": 3, "last val %": 2, "K": 2}
 
 
 def result_column(name: str) -> Column:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from tuiapp.runs.state import RunState
 from tuiapp.views import render
+from tuiapp.views.printable import best_and_last
 
 
 class CompareScreen(Screen[None]):
@@ -74,7 +75,14 @@ class CompareScreen(Screen[None]):
         keys = sorted({k for r in self.records for k in r.config.hp})
         for key in keys:
             rows.append((key, [r.config.hp.get(key, "-") for r in self.records]))
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy"):
+        for key in ("loss", "accuracy", "val_loss"):
+            values = [r.metrics.get(key) for r in self.records]
+            if any(v is not None for v in values):
+                rows.append((key, [f"{v:.4f}" if isinstance(v, float) else "-" for v in values]))
+        if any(r.metrics.get("val_accuracy") is not None for r in self.records):  # the best with its epoch, the last
+            shown = [best_and_last(r.metrics) for r in self.records]
+            rows += [("best val_accuracy @epoch", [b for b, _ in shown]), ("last val_accuracy", [v for _, v in shown])]
+        for key in ("test_loss", "test_accuracy"):
             values = [r.metrics.get(key) for r in self.records]
             if any(v is not None for v in values):
                 rows.append((key, [f"{v:.4f}" if isinstance(v, float) else "-" for v in values]))

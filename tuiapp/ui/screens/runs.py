@@ -24,13 +24,14 @@ from tuiapp.runs.store import RunRecord
 from tuiapp.ui.screens.modals import ConfirmModal
 from tuiapp.ui.widgets.field import FieldInput
 from tuiapp.views.follow import describe
-from tuiapp.views.printable import fmt_duration, one_line
+from tuiapp.views.printable import best_and_last, fmt_duration, metric_sort_key, one_line
 from tuiapp.views.table import Column, choose_columns
 
-COLUMNS = ("mark", "id", "status", "arch", "preset", "best val acc", "test acc", "duration", "started",
+COLUMNS = ("mark", "id", "status", "arch", "preset", "best val @epoch", "last val", "test acc", "duration", "started",
            "key hyperparameters")
-PRIORITIES = (0, 0, 0, 5, 3, 0, 1, 2, 4, 6)  # at 80 columns the id, status and numbers stay whole
-SORT_KEYS = ("started", "status", "arch", "best val acc", "duration")
+PRIORITIES = (0, 0, 0, 5, 3, 0, 4, 1, 2, 4, 6)  # at 80 columns the id, status and numbers stay whole
+SORT_KEYS = ("started", "status", "arch", "best val acc", "last val acc", "test acc", "duration")
+METRIC_SORT = {"best val acc": "best", "last val acc": "last", "test acc": "test"}
 REFRESH_S = 1.0
 PAGE = 100  # rows put in the table at a time (a screen shows about 30)
 GROUP = "sweep:"  # row keys of a sweep's group line
@@ -170,9 +171,8 @@ class RunsScreen(Screen[None]):
             return sorted(rows, key=lambda r: (r.status not in ACTIVE, r.status, -r.seq))
         if key == "arch":
             return sorted(rows, key=lambda r: (r.arch, r.seq))
-        if key == "best val acc":
-            return sorted(rows, key=lambda r: -(r.metrics.get("best_val_accuracy", r.metrics.get("val_accuracy"))
-                                                or -1))
+        if key in METRIC_SORT:
+            return sorted(rows, key=lambda r: metric_sort_key(r.metrics, METRIC_SORT[key]))
         return sorted(rows, key=lambda r: -(r.duration or 0))
 
     def _lines(self, rows: list[RunRecord]) -> list[Line]:
@@ -200,8 +200,7 @@ class RunsScreen(Screen[None]):
         found = self.cache.get(key)
         if found is None:
             info = describe(r)
-            cells = [one_line(r.id), r.status, r.arch, r.config.preset_label(),
-                     "-" if info["val_accuracy"] is None else f"{info['val_accuracy']:.4f}",
+            cells = [one_line(r.id), r.status, r.arch, r.config.preset_label(), *best_and_last(r.metrics),
                      "-" if info["test_accuracy"] is None else f"{info['test_accuracy']:.4f}",
                      fmt_duration(r.duration), time.strftime("%m-%d %H:%M", time.localtime(r.started or r.created)),
                      info["hp"]]
@@ -218,7 +217,7 @@ class RunsScreen(Screen[None]):
             best = max((r.metrics.get("test_accuracy") for r in members
                         if r.metrics.get("test_accuracy") is not None), default=None)
             status = "running" if active else ("finished" if done == len(members) else "ended")
-            return [arrow, one_line(line.sweep), status, members[0].arch, f"{len(members)} runs", "-",
+            return [arrow, one_line(line.sweep), status, members[0].arch, f"{len(members)} runs", "-", "-",
                     "-" if best is None else f"{best:.4f}", "-", "", f"{done} done, {active} active"], status
         r = line.record
         _, cells, status = self._facts(r)
@@ -232,7 +231,8 @@ class RunsScreen(Screen[None]):
         self.lines = self._lines(rows)
         page = self.lines[: self.shown]
         cells = [self._cells(line) for line in page]
-        columns = [Column(name, "right" if name in ("best val acc", "test acc", "duration") else "left", priority)
+        columns = [Column(name, "right" if name in ("best val @epoch", "last val", "test acc", "duration") else "left",
+                          priority)
                    for name, priority in zip(COLUMNS, PRIORITIES)]
         width = self.size.width or self.app.size.width  # before the first layout, the terminal's width
         keep = choose_columns(columns, [c for c, _ in cells], max(20, width - 4), gap=2)

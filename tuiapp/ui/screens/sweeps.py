@@ -7,11 +7,11 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tuiapp.runs.status import ACTIVE, FINISHED
+from tuiapp.runs.status import ACTIVE, COLOURS, FINISHED, PRUNED
 
 REFRESH_S = 1.0
 METRICS = ("test %", "best val %", "train %")
@@ -64,7 +64,9 @@ class SweepsScreen(Screen[None]):
 
 
 class SweepScreen(Screen[None]):
-    """One sweep, live: a row per case (varied settings, status, epoch, accuracies, book and delta)."""
+    """One sweep, live: a row per case (varied settings, status, epoch, best and last accuracies with a sparkline
+    of the validation curve so far, book and delta; the K repeats of a case as one row, mean ± sd), pruned cases
+    greyed with their rung; beside it a metric-vs-setting plot, which setting matters, and the warnings."""
 
     BINDINGS = [
         Binding("enter", "open_case", "Open run"),
@@ -85,16 +87,20 @@ class SweepScreen(Screen[None]):
         self.setting_index = 0
         self.metric_index = 0
         self.header: list[str] = []
-        self.rows: list[Any] = []
+        self.rows: list[Any] = []  # one Row per case
+        self.units: list[Any] = []  # one Group per table row (a case, or its K repeats)
         self.cells: list[list[str]] = []
         self.signature: tuple = ()
+        self.curves: dict[tuple, list[float | None]] = {}  # (run id, epoch, status) -> validation accuracies
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sweep-status")
         with Horizontal(id="sweep-body"):
             yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
-            with Vertical(id="sweep-side"):
+            with VerticalScroll(id="sweep-side"):
                 yield Static("", id="sweep-plot")
+                yield Static("", id="sweep-importance")
+                yield Static("", id="sweep-warnings")
         yield Footer()
 
     NARROW = 120  # below this width the plot goes under the table instead of beside it
@@ -116,14 +122,20 @@ class SweepScreen(Screen[None]):
         from rich.markup import escape
 
         from tuiapp.views.printable import one_line
-        from tuiapp.views.sweep_table import cases_done, results, table_rows
+        from tuiapp.views.sweep_table import Group, cases_done, groups_of, pruning_of, results, table_rows
 
         try:
             sweep, spec, rows = results(self.sweep_id, self.app.store)
         except Exception as exc:
             self.app.show_error(f"Cannot read sweep {self.sweep_id}", str(exc))
             return
-        header, cells = table_rows(spec, rows, self.all_columns)
+        grouped = spec.repeat > 1
+        header, cells = table_rows(spec, rows, self.all_columns, group=grouped)
+        units = groups_of(rows) if grouped else [Group([r]) for r in rows]
+        at = header.index("last val %") + 1
+        header.insert(at, "val curve")
+        for unit, row in zip(units, cells, strict=True):
+            row.insert(at, self._curve(unit))
         self.sweep, self.spec = sweep, spec
         status = sweep.shown_status
         self.status = status
@@ -132,22 +144,76 @@ class SweepScreen(Screen[None]):
         if not force and signature == self.signature:
             return
         self.signature = signature
-        self.header, self.rows, self.cells = header, rows, cells
+        self.header, self.rows, self.units, self.cells = header, rows, units, cells
         done = cases_done(rows)
         notes = "".join(f"\n[dim]note: {n}[/]" for n in spec.notes)
+        rule = pruning_of(sweep)
+        pruned = sum(1 for r in rows if r.pruned)
         self.query_one("#sweep-status", Static).update(
             (f"[b]{sweep.id}[/]" if sweep.name == sweep.id else f"[b]{escape(one_line(sweep.name))}[/] ({sweep.id})")
             + f" {status.upper()}: {done}/{len(rows)} cases done, {sweep.parallel} at a "
-            f"time x {sweep.threads} thread(s)" + (f"; {sweep.error}" if sweep.error else "") + notes)
+            f"time x {sweep.threads} thread(s)" + (f"; {sweep.error}" if sweep.error else "")
+            + (f"; pruning {rule['prune']}: {pruned} pruned (greyed)" if rule else "")
+            + (f"; mean ± sd over {spec.repeat} seeds" if grouped else "") + notes)
         self._draw_table()
         self._draw_plot()
+        self._draw_importance()
         self.refresh_bindings()
+
+    def _curve(self, unit: Any) -> str:
+        """The validation accuracy per epoch so far of a case (its first repeat), as a sparkline on a 0-100 %
+        scale shared by every case; read from its history once per epoch."""
+        from tuiapp.errors import UserError
+        from tuiapp.runs.rundir import RunDir
+        from tuiapp.views.chart import sparkline
+
+        run = next((r.run for r in unit.rows if r.run is not None), None)
+        if run is None:
+            return ""
+        key = (run.id, run.epoch, run.status)
+        values = self.curves.get(key)
+        if values is None:
+            try:
+                values = [r.get("val_accuracy") for r in RunDir(run.dir).committed_history()]
+            except UserError:
+                values = []
+            self.curves[key] = values
+        return sparkline(values, 10, 0.0, 1.0)
+
+    def _draw_importance(self) -> None:
+        """Which setting matters (each varied setting's share of the variance) as bars, and the warnings."""
+        from tuiapp.errors import UserError
+        from tuiapp.sweeps.analysis import reading
+        from tuiapp.views.sweep_table import importance_of, metric_of, warnings_for
+
+        lines = Text()
+        scored = [r for r in self.rows if metric_of(r) is not None]
+        if len(scored) >= 3:
+            try:
+                shares, metric, _ = importance_of(self.spec, self.rows)
+            except UserError:
+                shares, metric = {}, ""
+            if shares:
+                lines.append(f"which setting matters ({metric})\n", style="bold")
+                for key, share in sorted(shares.items(), key=lambda kv: -kv[1]):
+                    lines.append(f"{key[:14]:<14} ")
+                    lines.append(f"{'█' * round(share * 14):<14}", style="cyan")
+                    lines.append(f" {share:4.0%}\n")
+                lines.append(reading(shares, metric) + "\n", style="dim")
+        self.query_one("#sweep-importance", Static).update(lines)
+        warnings = Text()
+        for warning in warnings_for(self.spec, self.rows):
+            warnings.append("warning: ", style="yellow bold")
+            warnings.append(warning + "\n")
+        self.query_one("#sweep-warnings", Static).update(warnings)
 
     def _order(self) -> list[int]:
         key = self.header[self.sort_index] if self.sort_index < len(self.header) else "case"
 
         def value(i: int) -> Any:
-            cell = self.cells[i][self.header.index(key)]
+            cell = self.cells[i][self.header.index(key)].split(" ±")[0]  # a group's mean
+            if key == "case":
+                cell = cell.split("-")[0]  # a group's cases: "3-4"
             try:
                 return (0, -float(cell.lstrip("+")) if key.endswith("%") else float(cell))
             except ValueError:
@@ -161,14 +227,24 @@ class SweepScreen(Screen[None]):
         table.clear(columns=True)
         from tuiapp.views.sweep_table import screen_columns
 
-        fits = screen_columns(self.header, self.cells, max(30, self.size.width - 4))
+        narrow = self.size.width < self.NARROW
+        room = self.size.width - 4 if narrow else self.size.width * 3 // 4 - 4  # the table's share (3fr of 4)
+        fits = screen_columns(self.header, self.cells, max(30, room))
         shown = [self.header[i] for i in fits]
-        table.add_columns(*[f"{h} ▼" if i == self.sort_index else h for i, h in enumerate(self.header) if h in shown])
+        for i, h in enumerate(self.header):  # widths given, not measured later: a cell is never cut
+            if h in shown:
+                label = f"{h} ▼" if i == self.sort_index else h
+                table.add_column(label, width=max([len(label), *(len(row[i]) for row in self.cells)]))
         tests = [r.test for r in self.rows if r.test is not None]
         best = max(tests) if tests else None
+        status_at = self.header.index("status")
         for i in self._order():
-            row, cells = self.rows[i], self.cells[i]
-            style = "bold green" if best is not None and row.test == best else ""
+            unit, cells = self.units[i], self.cells[i]
+            row = unit.rows[0]
+            style = "bold green" if best is not None and len(unit.rows) == 1 and row.test == best else \
+                "bold green" if "vs best" in self.header and cells[self.header.index("vs best")] == "best" else ""
+            if cells[status_at].startswith("pruned"):
+                style = COLOURS[PRUNED]
             table.add_row(*[Text(c, style=style, justify="right" if h.endswith("%") or h in ("epoch", "case") else
                                  "left") for h, c in zip(self.header, cells) if h in shown],
                           key=str(row.case.index))
@@ -198,10 +274,10 @@ class SweepScreen(Screen[None]):
 
         def points_of(metric: str) -> list[tuple[float, float]]:
             out = []
-            for r, cells in zip(self.rows, self.cells):
-                value = r.case.config.hp.get(key)
+            for unit, cells in zip(self.units, self.cells):
+                value = unit.rows[0].case.config.hp.get(key)
                 x = float(sum(value)) if isinstance(value, list) else float(value)
-                cell = cells[self.header.index(metric)] if metric in self.header else "-"
+                cell = cells[self.header.index(metric)].split(" ±")[0] if metric in self.header else "-"
                 if cell != "-":
                     out.append((x, float(cell)))
             return sorted(out)
@@ -215,7 +291,7 @@ class SweepScreen(Screen[None]):
         series = [Series(f"{metric} (one point a case)", [p[0] for p in points], [p[1] for p in points], "o",
                          "green bold")]
         narrow = self.size.width < self.NARROW
-        width = max(30, self.size.width - 4 if narrow else self.size.width // 3)
+        width = max(30, self.size.width - 4 if narrow else self.size.width // 4)
         plot.update(draw(series, width, 14, f"{metric} vs {key}" + (" (sum)" if key == "units" else ""),
                          ChartOptions(), xlabel=key[:8], bounds=(0.0, 100.0)))
 
@@ -253,7 +329,8 @@ class SweepScreen(Screen[None]):
         if not table.row_count:
             return
         index = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
-        row = next(r for r in self.rows if r.case.index == index)
+        unit = next(u for u in self.units if u.rows[0].case.index == index)
+        row = next((r for r in unit.rows if r.run is not None), unit.rows[0])  # a group: its first started run
         if row.run is None:
             self.notify(f"case {index} has not started yet", severity="warning")
             return
