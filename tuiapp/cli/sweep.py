@@ -113,17 +113,22 @@ def follow_sweep(ref: str) -> int:
     store = RunStore()
     sweeps = SweepStore(store)
     sweep = sweeps.get(ref)
-    reported: set[str] = set()
+    reported: dict[str, str] = {}  # run id -> the status its last line said
 
     def report(settled_only: bool) -> None:
-        """A line per case that has ended; while the coordinator runs, only cases it will not retry."""
+        """A line per case whose run has ended, again whenever that changes (a case that was interrupted and is
+        then continued gets its new line); while the coordinator runs, only the cases it will not continue."""
         for run in sweeps.runs(sweep.id):
-            if run.status not in ACTIVE and run.id not in reported and (run.status in CASE_DONE or not settled_only):
-                reported.add(run.id)
-                acc = run.metrics.get("test_accuracy")
-                said = run.error if run.status == "pruned" and run.error else run.status  # "pruned by ASHA at ..."
-                typer.echo(f"case {run.case_index}: {run.id} {said}"
-                           + (f", test accuracy {acc:.4f}" if acc is not None else ""))
+            if run.status in ACTIVE or reported.get(run.id) == run.status:
+                continue
+            if settled_only and run.status not in CASE_DONE:
+                continue
+            reported[run.id] = run.status
+            acc = run.metrics.get("test_accuracy")
+            pruned = run.status == "pruned" and run.error  # "pruned by ASHA at rung 1 ..."
+            typer.echo(f"case {run.case_index}: {run.id} {run.error if pruned else run.status}"
+                       + (f", test accuracy {acc:.4f}" if acc is not None else "")
+                       + (f": {run.error}" if run.status == "failed" and run.error else ""))
 
     try:
         while True:

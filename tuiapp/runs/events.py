@@ -30,6 +30,7 @@ class StatusEvent(_Base, total=False):
     status: Literal["queued", "running", "finished", "cancelled", "failed", "diverged", "interrupted", "pruned"]
     reason: str | None
     pruned: dict[str, Any]  # a pruned run's decision: rule, epoch, rung, value, cutoff
+    nice: int  # the worker's niceness (a running status)
     metrics: dict[str, Any]
     pid: int
     resume: bool

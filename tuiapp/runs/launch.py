@@ -16,7 +16,7 @@ from tuiapp.errors import UserError
 from tuiapp.runs import launchers
 from tuiapp.runs.launchers.base import Handle, Launcher, thread_env
 from tuiapp.runs.rundir import RunDir
-from tuiapp.runs.status import ACTIVE, QUEUED, RESUMABLE
+from tuiapp.runs.status import ACTIVE, FAILED, QUEUED, RESUMABLE
 from tuiapp.runs.store import RunRecord, RunStore
 
 __all__ = ["start", "resume", "cancel", "wait", "preflight", "resolve_backend", "gpu_available",
@@ -62,10 +62,12 @@ def resolve_backend(config: RunConfig) -> RunConfig:
     return resolved
 
 
-def preflight(config: RunConfig) -> None:
-    """Everything that can be checked before a run exists: device, backend, data files. A UserError if not."""
+def preflight(config: RunConfig, devices_here: bool = True) -> None:
+    """Everything that can be checked before a run exists: device, backend, data files. A UserError if not.
+    `devices_here`: the run trains on this machine (a cluster launcher's scheduler gives it its devices, so
+    `--device gpu` is not refused for want of a GPU where the command was typed)."""
     config = resolve_backend(config)
-    if config.device == "gpu" and not gpu_available():
+    if config.device == "gpu" and devices_here and not gpu_available():
         raise UserError("--device gpu: no GPU found on this machine; use --device cpu or --device auto")
     from tuiapp.runs.backends import MODULES
 
@@ -94,9 +96,14 @@ def start(config: RunConfig, store: RunStore | None = None, launcher: Launcher |
     launcher = launcher or launchers.get()
     config = resolve_backend(config)
     if not checked:
-        preflight(config)
+        preflight(config, devices_here=launcher.SAME_MACHINE)
     record = store.create(config.to_dict(), name=config.name, launcher=launcher.name, **(tag or {}))  # type: ignore[arg-type]
-    _spawn(record, store, launcher, resume=False, env=thread_env(threads))
+    try:
+        _spawn(record, store, launcher, resume=False, env=thread_env(threads))
+    except Exception as exc:  # never a run left queued with nothing to start it
+        store.update(record.id, status=FAILED, ended=time.time(),
+                     error=str(exc) if isinstance(exc, UserError) else f"not started: {type(exc).__name__}: {exc}")
+        raise
     return store.get(record.id)
 
 
@@ -159,8 +166,8 @@ def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
             "(or pass --epochs N to train a finished run further)"
         )
     config = RunConfig.from_dict(config.to_dict())
-    preflight(config)
     launcher = launcher or launchers.get(record.launcher or launchers.DEFAULT)
+    preflight(config, devices_here=launcher.SAME_MACHINE)
     # The claim: only one command moves the run from the status it read to queued (a fresh heartbeat, the pid
     # cleared: a reader polling now sees a run being launched, not a dead one). Then its config is written.
     if not store.claim(record.id, record.status, status=QUEUED, error=None, ended=None, pid=None,

@@ -487,7 +487,7 @@ class RunStore:
                 if said.get("metrics"):
                     values["metrics"] = {**record.metrics, **said["metrics"]}
             else:
-                reason = (f"the run's process (pid {record.pid}) died without finishing; "
+                reason = (f"{REAPED} (pid {record.pid}) died without finishing; "
                           f"{RunDir(record.dir).resume_hint(record.id)}")
                 values = {"status": INTERRUPTED, "error": reason, "ended": record.heartbeat or time.time()}
             try:
@@ -534,14 +534,17 @@ class RunStore:
         found = self.reap(ref)
         return found[0] if found else self.get(ref)
 
-    def fold(self, run_id: str) -> RunRecord:
-        """Bring a run's index row up to date from its folder (for workers that ran with the index off)."""
+    def fold(self, run_id: str, since: float | None = None) -> RunRecord:
+        """Bring a run's index row up to date from its folder (for workers that ran with the index off). `since`:
+        when the run was last launched; a status its folder recorded before then is an older attempt's, not
+        taken (a resumed run waiting in a queue stays queued)."""
         from tuiapp.runs.state import RunState
 
         record = self.get(run_id)
         state = RunState.from_run(record.dir)
         values: dict[str, Any] = {}
-        if state.said_status:
+        stamp = state.started if state.status == RUNNING else state.ended
+        if state.said_status and not (since is not None and stamp is not None and stamp < since):
             values.update(status=state.status, error=state.reason)
             if state.status == RUNNING:
                 values.update(started=state.started, ended=None, pid=state.pid, host=state.host)
@@ -597,6 +600,9 @@ class SweepRecord:
 
 
 SWEEP_FILE_FIELDS = ("seq", "id", "name", "spec", "backend", "parallel", "threads", "created", "options")
+
+
+REAPED = "the run's process"  # how `reap` begins the reason of a run whose worker it found gone
 
 
 class SweepFiles:

@@ -28,13 +28,14 @@ from tuiapp.runs.status import (
     COORDINATOR_MODULE,
     FAILED,
     FINISHED,
+    INTERRUPTED,
     PRUNED,
     QUEUED,
     RUNNING,
     SWEEP_CONTINUES,
     coordinator_alive,
 )
-from tuiapp.runs.store import DuplicateCase, RunStore, SweepFiles, SweepRecord, SweepStore
+from tuiapp.runs.store import REAPED, DuplicateCase, RunStore, SweepFiles, SweepRecord, SweepStore
 from tuiapp.sweeps import prune
 from tuiapp.sweeps.spec import MAX_CASES, Case, SweepSpec
 
@@ -100,15 +101,17 @@ def longest_first(cases: list[Case]) -> list[Case]:
 
 
 # -- starting -----------------------------------------------------------------------------
-def check(cases: list[Case]) -> None:
-    """Each distinct data set, backend and device of the cases, checked before anything exists."""
+def check(cases: list[Case], launcher: str = launchers.DEFAULT) -> None:
+    """Each distinct data set, backend and device of the cases, checked before anything exists (the devices only
+    where the runs will train on this machine)."""
+    here = launchers.launcher_class(launcher).SAME_MACHINE
     seen = set()
     for case in cases:
         c = case.config
         key = (c.data, c.data_dir, c.source, c.text, c.backend, c.device, c.arch)
         if key not in seen:
             seen.add(key)
-            launch.preflight(c)
+            launch.preflight(c, devices_here=here)
 
 
 def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None = None, name: str = "",
@@ -119,15 +122,11 @@ def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None =
     store = store or RunStore()
     check_sweep_name(name or spec.name)
     launcher_options = launchers.check_options(launcher, options or {})
-    if launcher == "ray":
-        import importlib.util
-
-        if importlib.util.find_spec("ray") is None:
-            raise UserError("--launcher ray: ray is not installed here; `pip install \"tuiapp[ray]\"`")
     parallel = check_parallel(parallel)
     cases = spec.expand(max_cases)
     prune_options = prune.check_options(cases=cases, **(pruning or {"rule": None}))
-    check(cases)
+    check(cases, launcher)
+    launchers.launcher_class(launcher).preflight({**(options or {}), **launcher_options})
     sweeps = SweepStore(store)
     sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), launcher,
                           {"cases": len(cases), **({"max_cases": max_cases} if max_cases != MAX_CASES else {}),
@@ -200,7 +199,7 @@ def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = N
         new = extend.expand(limit)
         if not old <= {c.key for c in new}:
             raise UserError(f"the new spec drops or changes cases of {sweep.id}; --extend only adds cases")
-        check(new)
+        check(new, sweep.launcher)
         sweeps.update(sweep.id, spec=extend.text, options={**sweep.options, "cases": len(new)})
     if not sweeps.claim(sweep, status=QUEUED, pid=None, heartbeat=time.time()):
         raise UserError(f"{sweep.id} is being resumed by another command right now; `tuiapp sweep show {sweep.id}`")
@@ -247,15 +246,30 @@ def coordinate(argv: list[str]) -> None:
                   heartbeat=time.time(), ended=None, error=None)
     retried: set[str] = set()
     handles: dict[str, launchers.Handle] = {}  # run id -> where this coordinator started it
+    launched: dict[str, float] = {}  # run id -> when
+    noted: set[str] = set()  # runs whose worker's end this coordinator has recorded
     status, error = FINISHED, None
     launcher: Any = None
     try:
         launcher = launchers.launcher_class(sweep.launcher).for_sweep(sweep.options, sweep.parallel, sweep.threads)
+        launcher.connect()  # a cluster that cannot run the cases is said before any run exists
         while True:
             runs = {r.case_key: r for r in sweeps.runs(sweep_id)}
-            for run in runs.values():  # a worker on another node writes only its folder: fold it in
-                if run.id in handles and run.host not in (None, this_host()):
-                    runs[run.case_key] = store.fold(run.id)
+            for run in list(runs.values()):
+                if run.id not in handles:
+                    continue
+                if not launcher.SAME_MACHINE:  # a worker elsewhere may write only its folder: fold it in, whatever
+                    run = runs[run.case_key] = store.fold(run.id, since=launched[run.id])  # host the index says
+                # The worker ended without its last words (the index may already say interrupted: it saw the pid
+                # gone): the cause, from the exit code the launcher read, goes into the run's status at once.
+                if (run.status in ACTIVE or run.status == INTERRUPTED) and run.id not in noted \
+                        and not launcher.alive(handles[run.id]):
+                    gone = worker_ended(store, run, launcher.exit_code(handles[run.id]), launched[run.id])
+                    if gone is not None:
+                        noted.add(run.id)
+                        runs[run.case_key] = gone
+                        if gone.status == FAILED:
+                            retried.add(run.case_key)  # it failed with a cause: reported, not retried
             active = [r for r in runs.values() if r.status in ACTIVE or
                       (r.id in handles and launcher.alive(handles[r.id]))]
             if stop["asked"]:
@@ -278,6 +292,7 @@ def coordinate(argv: list[str]) -> None:
             active_keys = {r.case_key for r in active}
             todo = [c for c in todo if c.key not in active_keys]
             for case in todo[: max(0, sweep.parallel - len(active))]:
+                start_time = time.time()
                 run = runs.get(case.key)
                 if run is None:
                     try:
@@ -290,6 +305,8 @@ def coordinate(argv: list[str]) -> None:
                     retried.add(case.key)  # once per coordinator: a run that fails again is reported, not looped
                     record = launch.resume(run.id, store, launcher=launcher, threads=sweep.threads)
                 handles[record.id] = launchers.handle_of(record)
+                launched[record.id] = start_time
+                noted.discard(record.id)
             for run in active:  # a task waiting for its cluster's resources is alive, not stale
                 if run.id in handles and run.status == QUEUED and handles[run.id].pid is None:
                     store.update(run.id, heartbeat=time.time())
@@ -299,12 +316,35 @@ def coordinate(argv: list[str]) -> None:
         if status == FINISHED and left:
             status, error = FAILED, f"{len(left)} case(s) ended {', '.join(sorted({r.status for r in left}))}; " \
                                     f"`tuiapp sweep resume {sweep_id}` continues them"
+    except UserError as exc:  # what the sweep asks cannot be done: said as it is
+        status, error = FAILED, str(exc)
     except Exception as exc:  # the sweep must end with an honest status
         status, error = FAILED, f"{type(exc).__name__}: {exc}"
     if launcher is not None:
         launcher.shutdown()
     sweeps.update(sweep_id, status=status, error=error, ended=time.time(), heartbeat=time.time())
     print(f"coordinator {os.getpid()} lets go at {time.time():.6f}: {status}", flush=True)
+
+
+def worker_ended(store: RunStore, run: Any, code: int | None, since: float) -> Any:
+    """A run still recorded active whose worker has ended (its launcher read the exit code): the worker died
+    without recording its end. The run is failed (an exit code) or interrupted (a signal), with the cause, at once:
+    not after a stale heartbeat. None when the code is unknown."""
+    from tuiapp.runs.launchers.base import worker_gone
+
+    if code is None:
+        return None
+    from tuiapp.runs.rundir import RunDir
+
+    current = store.fold(run.id, since=since)  # what the worker wrote last, folded from its folder
+    if current.status not in (*ACTIVE, INTERRUPTED) or (current.status == INTERRUPTED and current.error and
+                                                        not current.error.startswith(REAPED)):
+        return current  # its own last words, or a cause already recorded
+    status = INTERRUPTED if code < 0 else FAILED
+    cause = worker_gone(code, run.dir) + ("; " + RunDir(run.dir).resume_hint(run.id) if code < 0 else "")
+    store.update(run.id, status=status, ended=current.ended or time.time(), error=cause)
+    print(f"case {run.case_index} ({run.id}): {status}, {cause}", flush=True)
+    return store.get(run.id)
 
 
 def export_tensorboard(ref: str, out: Path, store: RunStore | None = None) -> list[Path]:

@@ -53,6 +53,20 @@ def failure_reason(exc: BaseException, run_dir: Path) -> str:
     return f"{type(exc).__name__}: {safe_message(exc)} (details in {RunDir(run_dir).worker_log})"
 
 
+def set_niceness() -> int:
+    """The worker's niceness, set to TUIAPP_NICE (default 5) whatever it inherited: a Ray task's process starts at
+    Ray's worker niceness (15 here), a local one at the shell's. Raising it needs no privilege; lowering it does,
+    so an inherited higher niceness stays (and is what is returned, and recorded in the run's status event)."""
+    try:
+        target = int(os.environ.get("TUIAPP_NICE", NICE))
+        current = os.nice(0)
+        if target > current:
+            current = os.nice(target - current)
+        return current
+    except (OSError, ValueError):
+        return os.nice(0)
+
+
 def main(argv: list[str]) -> int:
     from tuiapp.config import RunConfig
     from tuiapp.runs import faults
@@ -78,13 +92,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    try:
-        os.nice(int(os.environ.get("TUIAPP_NICE", NICE)))
-    except (OSError, ValueError):
-        pass
+    niceness = set_niceness()
     ctx.index.update(status=RUNNING, pid=os.getpid(), host=this_host(), started=time.time(),
                      heartbeat=time.time(), ended=None, error=None)
-    ctx.emit("status", status=RUNNING, pid=os.getpid(), resume=resume, host=this_host())
+    ctx.emit("status", status=RUNNING, pid=os.getpid(), resume=resume, host=this_host(), nice=niceness)
     threading.Thread(target=_heartbeat, args=(ctx,), daemon=True).start()
     faults.point("startup")
     try:

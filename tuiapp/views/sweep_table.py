@@ -330,7 +330,7 @@ def export(ref: str, fmt: str, store: RunStore | None = None) -> str:
     header, cells = table_rows(spec, rows, all_columns=fmt == "json", group=True)
     firsts = groups_of(rows) if spec.repeat > 1 else [Group([r]) for r in rows]
     if fmt == "json":
-        return json.dumps({"id": sweep.id, "name": sweep.name, "status": sweep.status, "parallel": sweep.parallel,
+        return json.dumps({"id": sweep.id, "name": sweep.name, "status": sweep.shown_status, "parallel": sweep.parallel,
                            "notes": spec.notes, "spec": sweep.spec, "pruning": pruning_of(sweep),
                            "cases": [dict(zip(header, row)) | {"settings": g.rows[0].case.settings,
                                                                "book": g.rows[0].case.book,
@@ -349,7 +349,7 @@ def export(ref: str, fmt: str, store: RunStore | None = None) -> str:
         writer.writerows(cells)
         return text.getvalue()
     if fmt == "md":
-        lines = [f"# {sweep.name} ({sweep.id}, {sweep.status})", ""]
+        lines = [f"# {sweep.name} ({sweep.id}, {sweep.shown_status})", ""]
         lines += [f"> {note}" for note in spec.notes] + ([""] if spec.notes else [])
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in cells]

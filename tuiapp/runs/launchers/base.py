@@ -49,6 +49,11 @@ class Launcher(Protocol):
 
     name: str
     OPTIONS: tuple[Option, ...]
+    SAME_MACHINE: bool  # its workers train on this machine (else a scheduler gives them their devices)
+
+    def connect(self) -> None:
+        """Before a sweep's first run: join what the runs start on, and refuse (a UserError) what it cannot run."""
+        ...
 
     def launch(self, record: Any, home: Path, resume: bool, env: dict[str, str] | None = None) -> Handle: ...
 
@@ -56,7 +61,17 @@ class Launcher(Protocol):
 
     def cancel(self, handle: Handle) -> None: ...
 
+    def exit_code(self, handle: Handle) -> int | None:
+        """How a worker this launcher started ended (its exit code; negative: the signal that killed it); None
+        while it runs or when it is not known here."""
+        ...
+
     def shutdown(self) -> None: ...
+
+    @classmethod
+    def preflight(cls, options: dict[str, Any]) -> None:
+        """What can be checked before a sweep exists (installed, reachable): a UserError if not."""
+        ...
 
     @classmethod
     def for_sweep(cls, options: dict[str, Any], parallel: int, threads: int) -> Launcher:
@@ -74,8 +89,10 @@ def worker_command(run_dir: Path, resume: bool, index: bool = True) -> list[str]
     return cmd
 
 
-def worker_env(config: Any, home: Path) -> dict[str, str]:
-    """The environment of a run's worker: its home, Keras backend and device."""
+def worker_env(config: Any, home: Path, scheduled: bool = False) -> dict[str, str]:
+    """The environment of a run's worker: its home, Keras backend and device. `scheduled`: a cluster's scheduler
+    (Ray, SLURM) gives the worker its GPUs, so this machine's CUDA_VISIBLE_DEVICES is not passed on (the worker
+    keeps the one its task was given); a CPU run is held off the GPUs either way."""
     env = dict(os.environ)
     env["TUIAPP_HOME"] = str(home)
     env["KERAS_BACKEND"] = config.backend if config.backend != "auto" else "tensorflow"
@@ -83,6 +100,8 @@ def worker_env(config: Any, home: Path) -> dict[str, str]:
     env.update(compile_cache_env(home))
     if config.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = "-1"
+    elif scheduled:
+        env.pop("CUDA_VISIBLE_DEVICES", None)
     return env
 
 
@@ -98,6 +117,28 @@ def compile_cache_env(home: Path) -> dict[str, str]:
                 "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
                 "JAX_COMPILATION_CACHE_MAX_SIZE": str(COMPILE_CACHE_BYTES)}
     return {k: os.environ.get(k, v) for k, v in defaults.items()}
+
+
+def worker_gone(code: int, run_dir: str | Path) -> str:
+    """Why a run whose worker ended without recording its end stopped: the exit code or signal, and the last line
+    of its worker.log (where the cause usually is)."""
+    import signal as signals
+
+    from tuiapp.runs.rundir import RunDir
+
+    log = RunDir(run_dir).worker_log
+    try:
+        lines = [line.strip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    except OSError:
+        lines = []
+    if code < 0:
+        try:
+            how = f"was killed by {signals.Signals(-code).name}"
+        except ValueError:
+            how = f"was killed by signal {-code}"
+    else:
+        how = f"exited with code {code}"
+    return f"its worker {how} before it recorded an end" + (f"; {log} ends: {lines[-1][:300]}" if lines else "")
 
 
 def thread_env(threads: int | None) -> dict[str, str]:

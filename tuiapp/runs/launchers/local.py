@@ -19,6 +19,10 @@ class LocalLauncher:
 
     name = "local"
     OPTIONS: tuple[Option, ...] = ()
+    SAME_MACHINE = True
+
+    def __init__(self) -> None:
+        self.processes: dict[int, subprocess.Popen] = {}  # the workers this process started (their exit codes)
 
     def launch(self, record: Any, home: Path, resume: bool, env: dict[str, str] | None = None) -> Handle:
         with open(RunDir(record.dir).worker_log, "ab") as log:
@@ -30,7 +34,16 @@ class LocalLauncher:
         # The worker belongs to no one: nothing waits for it, and a dead one must not linger as a zombie of a
         # long-lived parent (the UI), so reap it in the background.
         threading.Thread(target=process.wait, daemon=True, name=f"reap-{process.pid}").start()
+        self.processes[process.pid] = process
         return Handle(self.name, this_host(), process.pid, None, str(record.dir))
+
+    def connect(self) -> None:
+        """Nothing to join."""
+
+    def exit_code(self, handle: Handle) -> int | None:
+        """How a worker this process started ended (negative: killed by that signal); None if unknown or alive."""
+        process = self.processes.get(handle.pid or -1)
+        return None if process is None else process.returncode
 
     def alive(self, handle: Handle) -> bool:
         return pid_is_worker(handle.pid)
@@ -41,6 +54,10 @@ class LocalLauncher:
 
     def shutdown(self) -> None:
         """Nothing is held: the workers are detached."""
+
+    @classmethod
+    def preflight(cls, options: dict[str, Any]) -> None:
+        """Nothing to check: this machine is here."""
 
     @classmethod
     def for_sweep(cls, options: dict[str, Any], parallel: int, threads: int) -> LocalLauncher:
