@@ -159,8 +159,12 @@ def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, o
         return
     sweep = engine.start(spec, parallel=parallel, name=name, options=options, launcher=launcher,
                          max_cases=max_cases, pruning=pruning)
-    typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
-               f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
+    if sweep.pid is None:  # submitted whole to a scheduler: nothing of ours stays running
+        typer.echo(f"submitted {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
+                   f"{sweep.threads} CPU(s) each) to {sweep.launcher}; `tuiapp sweep show {sweep.id}`")
+    else:
+        typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time, "
+                   f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
     if not detach:
         raise typer.Exit(follow_sweep(sweep.id))
 
@@ -216,14 +220,21 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option("--out", "-o", help="export: a file (default: stdout).")] = None,
         extend: Annotated[Path | None, typer.Option("--extend", help="resume: a spec that adds cases.")] = None,
         launcher: Annotated[str | None, typer.Option("--launcher", help="Where the runs start: local (processes "
-                                                                        "here) or ray.")] = None,
+                                                                        "here), ray or slurm.")] = None,
         backend: Annotated[str | None, typer.Option("--backend", hidden=True,
                                                     help="Old name of --launcher.")] = None,
         address: Annotated[str, typer.Option("--address", help="ray: auto, HOST:PORT, or local (a Ray started "
                                                                 "for the sweep).")] = "local",
         cpus_per_run: Annotated[float | None, typer.Option("--cpus-per-run", help="ray: num_cpus of each run.")] = None,
-        gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", help="ray: num_gpus of each run.")] = 0,
+        gpus_per_run: Annotated[float, typer.Option("--gpus-per-run", help="ray, slurm: GPUs of each run.")] = 0,
         max_cases: Annotated[int | None, typer.Option("--max-cases", help="Allow more than 10,000 cases.")] = None,
+        partition: Annotated[str | None, typer.Option("--partition", help="slurm: the partition.")] = None,
+        time_limit: Annotated[str | None, typer.Option("--time", help="slurm: each run's time limit, auto (3x the "
+                                                                        "estimate + 10 min) or HH:MM:SS.")] = None,
+        mem: Annotated[str | None, typer.Option("--mem", help="slurm: memory per run (e.g. 4G).")] = None,
+        account: Annotated[str | None, typer.Option("--account", help="slurm: the account to charge.")] = None,
+        sbatch_arg: Annotated[list[str] | None, typer.Option("--sbatch-arg", help="slurm: one more sbatch "
+                                                                                  "argument (repeatable).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="show: the table as one JSON document.")] = False,
         importance: Annotated[bool, typer.Option("--importance", help="show: which setting matters (the share of "
                                                                       "the variance each explains).")] = False,
@@ -254,8 +265,12 @@ def register(app: typer.Typer) -> None:
                 else:
                     print_table(ref, all_columns, importance)
             elif target == "resume":
-                sweep = engine.resume(ref, extend=SweepSpec.from_file(extend) if extend else None, unprune=unprune)
-                typer.echo(f"resumed {sweep.id} (coordinator pid {sweep.pid})")
+                changed = {k: v for k, v in {"time": time_limit, "partition": partition, "mem": mem,
+                                             "account": account, "sbatch_args": sbatch_arg}.items() if v}
+                sweep = engine.resume(ref, extend=SweepSpec.from_file(extend) if extend else None, unprune=unprune,
+                                      options=changed)
+                typer.echo(f"resumed {sweep.id} " + (f"(coordinator pid {sweep.pid})" if sweep.pid else
+                                                     f"(its unfinished cases submitted to {sweep.launcher})"))
                 if not detach:
                     raise typer.Exit(follow_sweep(sweep.id))
             elif target == "cancel":
@@ -297,7 +312,8 @@ def register(app: typer.Typer) -> None:
                 raise UserError(f"--backend {backend} and --launcher {launcher} disagree; give --launcher alone")
         launcher = launcher or backend or "local"
         flags = {"address": None if address == "local" else address, "cpus_per_run": cpus_per_run,
-                 "gpus_per_run": gpus_per_run or None}
+                 "gpus_per_run": gpus_per_run or None, "partition": partition, "time": time_limit, "mem": mem,
+                 "account": account, "sbatch_args": sbatch_arg or None}
         from tuiapp.runs import launchers
 
         options = launchers.check_options(launcher, flags)

@@ -30,6 +30,15 @@ def register(app: typer.Typer) -> None:
         detach: Annotated[bool, typer.Option("--detach", help="Start the run and return at once.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line; the last holds the final metrics.")] = False,
         weights: Annotated[bool, typer.Option("--weights", help="With --json: every weight and kernel picture too.")] = False,
+        launcher: Annotated[str, typer.Option("--launcher", help="Where the run starts: local (a process here) or "
+                                                                 "slurm (a SLURM job).")] = "local",
+        partition: Annotated[str | None, typer.Option("--partition", help="slurm: the partition.")] = None,
+        time_limit: Annotated[str | None, typer.Option("--time", help="slurm: auto or HH:MM:SS.")] = None,
+        mem: Annotated[str | None, typer.Option("--mem", help="slurm: memory (e.g. 4G).")] = None,
+        gpus_per_run: Annotated[float | None, typer.Option("--gpus-per-run", help="slurm: GPUs (--gres).")] = None,
+        account: Annotated[str | None, typer.Option("--account", help="slurm: the account.")] = None,
+        sbatch_arg: Annotated[list[str] | None, typer.Option("--sbatch-arg", help="slurm: one more sbatch "
+                                                                                  "argument (repeatable).")] = None,
     ) -> None:
         """Train a network of the zoo in its own process and follow it (Ctrl-C detaches, the run goes on)."""
         from tuiapp.cli.follow import follow
@@ -45,14 +54,21 @@ def register(app: typer.Typer) -> None:
                    if value is not None]
         config = RunConfig.create(arch, preset, [*numbers, *(set_ or [])], **overrides)
         store = RunStore()
-        record = launch.start(config, store)
+        from tuiapp.runs import launchers
+
+        chosen = launchers.get(launcher, **launchers.check_options(launcher, {
+            "partition": partition, "time": time_limit, "mem": mem, "gpus_per_run": gpus_per_run,
+            "account": account, "sbatch_args": sbatch_arg or None}))
+        launchers.launcher_class(launcher).preflight({"time": time_limit})
+        record = launch.start(config, store, chosen)
+        where = f"{launcher} job {record.task}" if record.pid is None and record.task else f"pid {record.pid}"
         if detach:
             if as_json:
                 import json
 
                 typer.echo(json.dumps({"run": record.id, "type": "started", "pid": record.pid, "dir": str(record.dir)}))
             else:
-                typer.echo(f"started {record.id} (pid {record.pid}); `tuiapp watch {record.id}` follows it, "
+                typer.echo(f"started {record.id} ({where}); `tuiapp watch {record.id}` follows it, "
                            f"`tuiapp cancel {record.id}` stops it")
             return
         raise typer.Exit(follow(record, store, as_json, weights=weights))

@@ -14,6 +14,7 @@ from pathlib import Path
 from tuiapp.config import RunConfig
 from tuiapp.errors import UserError
 from tuiapp.runs import launchers
+from tuiapp.runs.events import append_event
 from tuiapp.runs.launchers.base import Handle, Launcher, thread_env
 from tuiapp.runs.rundir import RunDir
 from tuiapp.runs.status import ACTIVE, FAILED, QUEUED, RESUMABLE
@@ -94,10 +95,7 @@ def start(config: RunConfig, store: RunStore | None = None, launcher: Launcher |
     """
     store = store or RunStore()
     launcher = launcher or launchers.get()
-    config = resolve_backend(config)
-    if not checked:
-        preflight(config, devices_here=launcher.SAME_MACHINE)
-    record = store.create(config.to_dict(), name=config.name, launcher=launcher.name, **(tag or {}))  # type: ignore[arg-type]
+    record = create(config, store, launcher, tag, checked)
     try:
         _spawn(record, store, launcher, resume=False, env=thread_env(threads))
     except Exception as exc:  # never a run left queued with nothing to start it
@@ -105,6 +103,15 @@ def start(config: RunConfig, store: RunStore | None = None, launcher: Launcher |
                      error=str(exc) if isinstance(exc, UserError) else f"not started: {type(exc).__name__}: {exc}")
         raise
     return store.get(record.id)
+
+
+def create(config: RunConfig, store: RunStore, launcher: Launcher, tag: dict[str, object] | None = None,
+           checked: bool = False) -> RunRecord:
+    """Everything of a start but starting the worker: the checks and a queued run (row + folder)."""
+    config = resolve_backend(config)
+    if not checked:
+        preflight(config, devices_here=launcher.SAME_MACHINE)
+    return store.create(config.to_dict(), name=config.name, launcher=launcher.name, **(tag or {}))  # type: ignore[arg-type]
 
 
 def _spawn(record: RunRecord, store: RunStore, launcher: Launcher, resume: bool,
@@ -144,6 +151,15 @@ def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
     Without `launcher`, the run goes back to the launcher that started it.
     """
     store = store or RunStore()
+    record, launcher = claim_resume(ref, store, epochs, launcher)
+    _spawn(record, store, launcher, resume=True, env=thread_env(threads))
+    return store.get(record.id)
+
+
+def claim_resume(ref: str, store: RunStore, epochs: int | None = None, launcher: Launcher | None = None
+                 ) -> tuple[RunRecord, Launcher]:
+    """Everything of a resume but starting the worker: the checks, the claim (queued, said in its folder too),
+    the config. What a launcher that submits many runs at once (SLURM) calls for each before one submission."""
     store.reap(ref)
     record = store.get(ref)
     if record.status in ACTIVE:
@@ -180,5 +196,8 @@ def resume(ref: str, store: RunStore | None = None, epochs: int | None = None,
         store.update(record.id, status=record.status, error=record.error, ended=record.ended)  # give the claim back
         raise
     folder.prune.unlink(missing_ok=True)  # a pruned run resumed trains on: a later stop is the user's
-    _spawn(store.get(record.id), store, launcher, resume=True, env=thread_env(threads))
-    return store.get(record.id)
+    try:
+        append_event(record.dir, "status", status=QUEUED, resume=True)  # the folder says it waits again
+    except OSError:
+        pass
+    return store.get(record.id), launcher

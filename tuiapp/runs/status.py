@@ -38,7 +38,10 @@ def coordinator_alive(sweep: Any) -> bool:
 
 
 def sweep_status(sweep: Any) -> str:
-    """The status to show for a sweep: an active one whose coordinator is gone is interrupted."""
+    """The status to show for a sweep: an active one whose coordinator is gone is interrupted. A sweep submitted
+    whole to a scheduler (no coordinator: pid None while running) is as its runs are (`SweepStore` settles it)."""
+    if sweep.status == RUNNING and sweep.pid is None:
+        return sweep.status
     if sweep.status in ACTIVE and not coordinator_alive(sweep):
         return INTERRUPTED
     return sweep.status

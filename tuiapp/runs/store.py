@@ -24,7 +24,7 @@ from tuiapp.runs.events import append_event, last_status
 from tuiapp.runs.files import no_space, write_json_atomic
 from tuiapp.runs.procs import pid_is_worker, this_host
 from tuiapp.runs.rundir import RunDir, summary_metrics
-from tuiapp.runs.status import ACTIVE, ENDED, INTERRUPTED, QUEUED, RUNNING, STALE_HEARTBEAT_S, STATUSES
+from tuiapp.runs.status import ACTIVE, CANCELLED, ENDED, INTERRUPTED, QUEUED, RUNNING, STALE_HEARTBEAT_S, STATUSES
 
 MAX_SEQ = 2**63 - 1
 INDEX_FILE = "runs.sqlite"
@@ -247,14 +247,24 @@ class RunStore:
                 db.execute(INDEXES)
                 db.execute("COMMIT")
 
+    @functools.cached_property
+    def network_fs(self) -> str | None:
+        """The network file system the index lies on (nfs, cifs, lustre, ...), else None. There SQLite's WAL
+        cannot work (it needs memory shared between the processes, which such file systems do not give), so the
+        index uses the rollback journal instead, and must be written from one machine only: workers on other
+        hosts write their folders alone (the SLURM and Ray launchers' index-off mode) and the submitting side
+        folds them in."""
+        return network_fs_of(self.home)
+
     def _open(self, immutable: bool = False) -> sqlite3.Connection:
         if immutable:  # reading where nothing can be written (a full disk, a read-only mount): no locks, no WAL index
             db = sqlite3.connect(f"file:{self.db_path}?immutable=1", uri=True, isolation_level=None)
         else:
             db = sqlite3.connect(self.db_path, timeout=self._busy_left, isolation_level=None)
             db.execute(f"PRAGMA busy_timeout={int(self._busy_left * 1000)}")
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
+            wanted = "delete" if self.network_fs else "wal"
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != wanted:
+                db.execute(f"PRAGMA journal_mode={wanted.upper()}")
         db.row_factory = sqlite3.Row
         return db
 
@@ -476,7 +486,7 @@ class RunStore:
         where the index cannot be written (a full disk), as they would be.
         """
         records = [self.get(ref)] if ref is not None else self.list(statuses=ACTIVE)
-        changed = []
+        records, changed = self._reap_queued(records)
         for record in records:
             if record.status not in ACTIVE or self.alive(record):
                 continue
@@ -509,6 +519,59 @@ class RunStore:
             if won:
                 changed.append(self.get(record.id))
         return changed
+
+    def _reap_queued(self, records: list[RunRecord]) -> tuple[list[RunRecord], list[RunRecord]]:
+        """The active runs of a scheduler's queue (SLURM): each folded from its folder, whatever host the index
+        names (a worker elsewhere writes only its folder), then asked of the queue, once for all of them. One that
+        left the queue without its worker recording an end is interrupted (cancelled, if it was cancelled while
+        it waited), with the scheduler's reason. Returns the other runs (for the usual reap) and those changed."""
+        from tuiapp.runs import launchers
+
+        queued: dict[str, list[RunRecord]] = {}
+        rest = []
+        for record in records:
+            try:
+                cls = launchers.launcher_class(record.launcher or launchers.DEFAULT)
+            except UserError:
+                cls = None
+            if record.status in ACTIVE and cls is not None and hasattr(cls, "queue_states") and record.task:
+                queued.setdefault(record.launcher, []).append(record)
+            else:
+                rest.append(record)
+        changed = []
+        for name, group in queued.items():
+            cls = launchers.launcher_class(name)
+            folded = [self.fold(r.id) for r in group]
+            waiting = [r for r in folded if r.status in ACTIVE]
+            changed += [r for r in folded if r.status not in ACTIVE]
+            states = cls.queue_states([r.task for r in waiting]) if waiting else {}
+            if states is None:  # the queue cannot be asked now: nothing is concluded
+                continue
+            for record in waiting:
+                if record.task in states:
+                    continue
+                record = self.fold(record.id)  # it left the queue, so its worker has exited: its last words
+                if record.status not in ACTIVE:  # are all in its folder now
+                    changed.append(record)
+                    continue
+                folder = RunDir(record.dir)
+                if folder.cancel_request.exists() and record.status == QUEUED:
+                    status, reason = CANCELLED, "cancelled while it waited in the queue"
+                else:
+                    why = cls.end_of(record.task) or "left the queue"
+                    status, reason = INTERRUPTED, (f"its {name} job {record.task} {why} without the worker recording "
+                                                   f"an end; {folder.resume_hint(record.id)}")
+                with self._db() as db:
+                    won = db.execute(f"UPDATE runs SET status = ?, error = ?, ended = ? WHERE id = ? AND status IN "
+                                     f"({', '.join('?' * len(ACTIVE))})",
+                                     (status, reason, time.time(), record.id, *ACTIVE)).rowcount > 0
+                if won:
+                    try:
+                        append_event(record.dir, "status", status=status, reason=reason)
+                    except OSError:
+                        pass
+                    changed.append(self.get(record.id))
+        return rest, changed
 
     def unindexed(self) -> list[str]:
         """Run folders that the index does not know (a lost or rebuilt index), found by their names alone."""
@@ -605,6 +668,34 @@ SWEEP_FILE_FIELDS = ("seq", "id", "name", "spec", "backend", "parallel", "thread
 REAPED = "the run's process"  # how `reap` begins the reason of a run whose worker it found gone
 
 
+NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "lustre", "gpfs", "beegfs", "ceph", "glusterfs", "fuse.sshfs",
+              "fuse.glusterfs", "fuse.cephfs", "9p", "afs", "panfs", "orangefs", "fuse.beegfs")
+
+
+def network_fs_of(path: str | os.PathLike[str], mounts: str | None = None) -> str | None:
+    """The type of the network file system `path` is on (from /proc/mounts: the longest mount point that holds
+    it), else None. TUIAPP_FS_TYPE overrides what the mounts say (for tests, and for mounts it cannot tell)."""
+    forced = os.environ.get("TUIAPP_FS_TYPE")
+    if forced:
+        return forced if forced in NETWORK_FS else None
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+    target = os.path.realpath(path)
+    best, kind = "", ""
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return kind if kind in NETWORK_FS else None
+
+
 class SweepFiles:
     """The files of one sweep, in HOME/sweeps: the one owner of their names."""
 
@@ -628,6 +719,11 @@ class SweepFiles:
     def lock(self) -> Path:
         """Held (flock) by its one coordinator."""
         return self.folder / f"{self.id}.lock"
+
+    @property
+    def jobs(self) -> Path:
+        """A submitted sweep's job scripts, task lists and the scheduler's own output (SLURM)."""
+        return self.folder / f"{self.id}.jobs"
 
     @property
     def pruning(self) -> Path:
@@ -687,11 +783,40 @@ class SweepStore:
                     db.execute("SELECT * FROM sweeps WHERE name = ? ORDER BY seq DESC", (ref,)).fetchall()
         if not rows:
             raise UserError(f"unknown sweep {ref!r}; `tuiapp sweeps` lists them")
-        return self._record(rows[0])
+        return self._settled(self._record(rows[0]))
 
     def list(self) -> list[SweepRecord]:
         with self.store._db(read=True) as db:
-            return [self._record(r) for r in db.execute("SELECT * FROM sweeps ORDER BY seq").fetchall()]
+            records = [self._record(r) for r in db.execute("SELECT * FROM sweeps ORDER BY seq").fetchall()]
+        return [self._settled(r) for r in records]
+
+    def _settled(self, sweep: SweepRecord) -> SweepRecord:
+        """A sweep submitted whole (no coordinator: SLURM) ends when its runs have: its status is settled here,
+        by whoever looks, from its runs (the queue asked by the reap)."""
+        from tuiapp.runs import launchers
+        from tuiapp.runs.status import CASE_DONE, FAILED, FINISHED
+
+        try:
+            coordinated = launchers.launcher_class(sweep.launcher).COORDINATED
+        except UserError:
+            return sweep
+        if coordinated or sweep.status not in ACTIVE or sweep.pid is not None:
+            return sweep
+        runs = self.runs(sweep.id)
+        if not runs or any(r.status in ACTIVE for r in runs):
+            return sweep
+        left = [r for r in runs if r.status not in CASE_DONE]
+        if left or len(runs) < sweep.options.get("cases", len(runs)):
+            status = FAILED
+            error = (f"{len(left)} case(s) ended {', '.join(sorted({r.status for r in left}))}; " if left else "") + \
+                f"`tuiapp sweep resume {sweep.id}` continues them"
+        else:
+            status, error = FINISHED, None
+        ended = max((r.ended or 0 for r in runs), default=0) or time.time()
+        with self.store._db() as db:  # only if nobody has changed it since it was read (a resume submitting)
+            db.execute("UPDATE sweeps SET status = ?, error = ?, ended = ? WHERE id = ? AND status = ?",
+                       (status, error, ended, sweep.id, sweep.status))
+        return replace(sweep, status=status, error=error, ended=ended)
 
     def update(self, sweep_id: str, **values: Any) -> None:
         mirrored = bool(set(values) & set(SWEEP_FILE_FIELDS))

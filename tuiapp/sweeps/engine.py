@@ -7,6 +7,7 @@ losing SSH does not stop it. A case is one run: the store's unique (sweep, case)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -133,8 +134,54 @@ def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None =
                            **launcher_options, **prune_options})
     if prune_options:  # the log its cases' workers judge their epochs in
         prune.PruneLog(SweepFiles(store.home, sweep.id).pruning, prune_options).save()
-    spawn_coordinator(sweep, store)
+    if launchers.launcher_class(launcher).COORDINATED:
+        spawn_coordinator(sweep, store)
+    else:
+        submit(sweep, store)
     return sweeps.get(sweep.id)
+
+
+def submit(sweep: SweepRecord, store: RunStore) -> int:
+    """A sweep without a coordinator (SLURM): its cases that need running, as one submission, then nothing stays
+    behind. New cases are created; cancelled, interrupted and failed ones (and pruned ones let go by --unprune)
+    are resumed; a case still waiting or running in the queue is never submitted again. Returns how many."""
+    from tuiapp.runs.launchers.base import thread_env
+
+    sweeps = SweepStore(store)
+    launcher = launchers.launcher_class(sweep.launcher).for_sweep(sweep.options, sweep.parallel, sweep.threads)
+    cases = longest_first(SweepSpec.from_toml(sweep.spec).expand(sweep.options.get("max_cases", MAX_CASES)))
+    runs = {r.case_key: r for r in sweeps.runs(sweep.id)}  # reaped: the queue has been asked
+    files = SweepFiles(store.home, sweep.id)
+    unpruned = set(prune.PruneLog.load(files.pruning).exempt) if sweep.options.get("prune") else set()
+    env = thread_env(sweep.threads)
+    items: list[tuple[Any, bool, dict[str, str]]] = []
+    for case in cases:
+        run = runs.get(case.key)
+        if run is None:
+            try:
+                record = launch.create(case.config, store, launcher, {"sweep": sweep.id, "case_key": case.key,
+                                                                       "case_index": case.index}, checked=True)
+            except DuplicateCase:
+                continue
+            items.append((record, False, env))
+        elif run.status in SWEEP_CONTINUES or (run.status == PRUNED and case.key in unpruned):
+            record, _ = launch.claim_resume(run.id, store, launcher=launcher)
+            items.append((record, True, env))
+    if items:
+        try:
+            handles = launcher.submit(store.home, items, sweep.parallel, sweep.threads, files.jobs, sweep.id,
+                                      max(estimate_seconds(record.config) for record, _, _ in items))
+        except Exception as exc:  # nothing was submitted: no run is left queued
+            for record, _, _ in items:
+                store.update(record.id, status=FAILED, ended=time.time(), error=f"not submitted: {exc}")
+            sweeps.update(sweep.id, status=FAILED, ended=time.time(), error=f"not submitted: {exc}")
+            raise
+        for (record, _, _), handle in zip(items, handles, strict=True):
+            store.update(record.id, launcher=handle.launcher, task=handle.task, host=handle.host,
+                         heartbeat=time.time())
+    sweeps.update(sweep.id, status=RUNNING, pid=None, host=this_host(), heartbeat=time.time(), ended=None,
+                  error=None, **({"started": time.time()} if sweep.started is None else {}))
+    return len(items)
 
 
 MAX_PARALLEL = 256
@@ -176,7 +223,7 @@ def spawn_coordinator(sweep: SweepRecord, store: RunStore) -> None:
 
 
 def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = None,
-           unprune: bool = False) -> SweepRecord:
+           unprune: bool = False, options: dict[str, Any] | None = None) -> SweepRecord:
     """Continue a sweep: finished cases are skipped, the others continue or start; never a duplicate. Pruned
     cases stay pruned unless `unprune` (then they continue to the end, never judged again)."""
     store = store or RunStore()
@@ -184,6 +231,11 @@ def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = N
     sweep = sweeps.get(ref)
     if sweep.status in ACTIVE and coordinator_alive(sweep):
         raise UserError(f"{sweep.id} is still running (coordinator pid {sweep.pid}); nothing to resume")
+    if options:  # launcher options changed for what is left (a longer --time after a time limit, say)
+        changed = launchers.check_options(sweep.launcher, options)
+        launchers.launcher_class(sweep.launcher).preflight({**sweep.options, **changed})
+        sweeps.update(sweep.id, options={**sweep.options, **changed})
+        sweep = sweeps.get(sweep.id)
     if unprune:
         pruned = [r.case_key for r in sweeps.runs(sweep.id) if r.status == PRUNED]
         if not pruned:
@@ -203,8 +255,28 @@ def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = N
         sweeps.update(sweep.id, spec=extend.text, options={**sweep.options, "cases": len(new)})
     if not sweeps.claim(sweep, status=QUEUED, pid=None, heartbeat=time.time()):
         raise UserError(f"{sweep.id} is being resumed by another command right now; `tuiapp sweep show {sweep.id}`")
-    spawn_coordinator(sweeps.get(sweep.id), store)
+    if launchers.launcher_class(sweep.launcher).COORDINATED:
+        spawn_coordinator(sweeps.get(sweep.id), store)
+    else:
+        with hold_submission(SweepFiles(store.home, sweep.id)):  # two resumes at once: one submits
+            submit(sweeps.get(sweep.id), store)
     return sweeps.get(sweep.id)
+
+
+@contextlib.contextmanager
+def hold_submission(files: SweepFiles) -> Any:
+    """The sweep's coordinator lock, held while its cases are submitted (what a coordinator would hold)."""
+    files.folder.mkdir(parents=True, exist_ok=True)
+    deadline = time.time() + LOCK_WAIT_S
+    while (held := hold_lock(files.lock)) is None:
+        if time.time() > deadline:
+            raise UserError(f"{files.id} is being submitted by another command right now; `tuiapp sweep show "
+                            f"{files.id}`")
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        os.close(held)
 
 
 def cancel(ref: str, store: RunStore | None = None) -> SweepRecord:

@@ -17,6 +17,7 @@ or repeated. The state is the one place that knows the last completed epoch.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 import time
@@ -82,6 +83,7 @@ class RunContext:
         self.hp = config.hp
         self.resume = resume
         self.stop = threading.Event()
+        self.stop_reason: str | None = None  # "time limit": the scheduler's warning, not the user
         self.outcome: dict[str, Any] | None = None
         self._save: Callable[[str], Any] | None = None
         self._ext = ""
@@ -259,8 +261,16 @@ class RunContext:
         self.finish("finished", metrics=metrics)
 
     def stopped(self, where: str) -> None:
-        """End a run that was asked to stop (by its user, or a sweep's cancel)."""
-        self.finish("cancelled", f"cancelled by the user {where}")
+        """End a run that was asked to stop: by its user (or a sweep's cancel), or by its scheduler's warning
+        that the time limit is near (`interrupted`, to be resumed)."""
+        if self.stop_reason != "time limit":
+            self.finish("cancelled", f"cancelled by the user {where}")
+            return
+        limit, _, how = os.environ.get("TUIAPP_SLURM_TIME", "").partition(" ")
+        too_short = (f"; --time auto ({limit}: 3x the estimate) was too short for it: resume it with a longer "
+                     "--time HH:MM:SS") if how == "auto" else ""
+        self.finish("interrupted", f"its time limit{f' ({limit})' if limit else ''} was reached {where}{too_short}; "
+                                   f"{self.files.resume_hint(self.run_id)}")
 
     def finish(self, status: str, reason: str | None = None, metrics: dict[str, Any] | None = None,
                **extra: Any) -> None:

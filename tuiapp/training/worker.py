@@ -89,7 +89,12 @@ def main(argv: list[str]) -> int:
     def request_stop(signum: int, _frame: object) -> None:
         ctx.stop.set()
 
+    def time_is_up(signum: int, _frame: object) -> None:  # SLURM's warning before the time limit (B:USR1@60)
+        ctx.stop_reason = "time limit"
+        ctx.stop.set()
+
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGUSR1, time_is_up)
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     niceness = set_niceness()

@@ -16,6 +16,7 @@ from tuiapp.runs.launchers.base import Handle, Launcher, Option
 LAUNCHERS: dict[str, str] = {
     "local": "tuiapp.runs.launchers.local:LocalLauncher",
     "ray": "tuiapp.runs.launchers.ray:RayLauncher",
+    "slurm": "tuiapp.runs.launchers.slurm:SlurmLauncher",
 }
 DEFAULT = "local"
 

@@ -50,6 +50,7 @@ class Launcher(Protocol):
     name: str
     OPTIONS: tuple[Option, ...]
     SAME_MACHINE: bool  # its workers train on this machine (else a scheduler gives them their devices)
+    COORDINATED: bool  # a sweep runs under a coordinator process (else it is submitted whole: `submit`)
 
     def connect(self) -> None:
         """Before a sweep's first run: join what the runs start on, and refuse (a UserError) what it cannot run."""

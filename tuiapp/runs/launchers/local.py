@@ -20,6 +20,7 @@ class LocalLauncher:
     name = "local"
     OPTIONS: tuple[Option, ...] = ()
     SAME_MACHINE = True
+    COORDINATED = True  # a sweep's coordinator process starts and watches its runs
 
     def __init__(self) -> None:
         self.processes: dict[int, subprocess.Popen] = {}  # the workers this process started (their exit codes)

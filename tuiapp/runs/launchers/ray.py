@@ -59,6 +59,7 @@ class RayLauncher:
 
     name = "ray"
     SAME_MACHINE = False  # Ray gives each task its devices
+    COORDINATED = True  # a sweep's coordinator process starts and watches its runs
     OPTIONS: tuple[Option, ...] = (
         Option("address", str, "local", "auto, HOST:PORT, or local (a Ray started for the sweep)"),
         Option("cpus_per_run", float, None, "num_cpus of each run's task (default: the run's thread budget)"),
