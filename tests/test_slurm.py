@@ -267,3 +267,19 @@ def test_slurm_flags_are_checked_before_anything_is_submitted(home):
         missing = run_cli(home, "sweep", *TOY, *GRID, "--launcher", "slurm")
         assert missing.returncode == 2 and "sbatch is not on PATH here" in missing.stderr
     assert json.loads(run_cli(home, "sweeps", "--json").stdout) == []
+
+
+@needs_slurm
+def test_i_resume_while_cases_wait_or_run_submits_nothing_twice(home):
+    out = run_cli(home, "sweep", *TOY, *GRID, "--set", "epochs=400", "--parallel", "1", "--launcher", "slurm",
+                  "--detach")
+    assert out.returncode == 0, out.stderr
+    sweep = SweepStore(RunStore()).get("last")
+    wait_for(lambda: any(r.status == "running" for r in sweep_runs(sweep.id)), timeout=120)
+    tasks = {r.id: r.task for r in sweep_runs(sweep.id)}
+    again = run_cli(home, "sweep", "resume", sweep.id, "--detach")  # one running, three waiting in the queue
+    assert again.returncode == 0, again.stderr
+    assert {r.id: r.task for r in sweep_runs(sweep.id)} == tasks  # nothing resubmitted
+    assert len(list((home / "sweeps" / f"{sweep.id}.jobs").glob("job-*.sh"))) == 1
+    assert len({line.split()[0].split("_")[0] for line in queue().splitlines()
+                if line.split()[0].split("_")[0] in {t.split("_")[0] for t in tasks.values()}}) == 1
