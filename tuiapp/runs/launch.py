@@ -196,8 +196,9 @@ def claim_resume(ref: str, store: RunStore, epochs: int | None = None, launcher:
         store.update(record.id, status=record.status, error=record.error, ended=record.ended)  # give the claim back
         raise
     folder.prune.unlink(missing_ok=True)  # a pruned run resumed trains on: a later stop is the user's
-    try:
-        append_event(record.dir, "status", status=QUEUED, resume=True)  # the folder says it waits again
-    except OSError:
-        pass
+    if not launcher.COORDINATED:  # a scheduler's run is folded from its folder: the folder says it waits again
+        try:
+            append_event(record.dir, "status", status=QUEUED, resume=True)
+        except OSError:
+            pass
     return store.get(record.id), launcher

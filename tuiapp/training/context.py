@@ -191,7 +191,7 @@ class RunContext:
         if self.stop.is_set():
             if self._save is not None:
                 save_atomic(self.files.last(self._ext), self._save)
-            self.stopped(f"at epoch {epoch}, batch {batch}")
+            self.stopped(f"cancelled by the user at epoch {epoch}, batch {batch}", f"at epoch {epoch}, batch {batch}")
             return True
         now = time.time()
         if now - self._last_batch_emit >= BATCH_EVENT_INTERVAL_S or batch == batches:
@@ -260,11 +260,11 @@ class RunContext:
             save_atomic(self.files.model(self._ext), self._save, fault="final-save")
         self.finish("finished", metrics=metrics)
 
-    def stopped(self, where: str) -> None:
-        """End a run that was asked to stop: by its user (or a sweep's cancel), or by its scheduler's warning
-        that the time limit is near (`interrupted`, to be resumed)."""
+    def stopped(self, cancelled: str, where: str) -> None:
+        """End a run that was asked to stop: by its user (or a sweep's cancel: `cancelled`, the reason), or by its
+        scheduler's warning that the time limit is near (`interrupted` `where` it stopped, to be resumed)."""
         if self.stop_reason != "time limit":
-            self.finish("cancelled", f"cancelled by the user {where}")
+            self.finish("cancelled", cancelled)
             return
         limit, _, how = os.environ.get("TUIAPP_SLURM_TIME", "").partition(" ")
         too_short = (f"; --time auto ({limit}: 3x the estimate) was too short for it: resume it with a longer "

@@ -109,11 +109,11 @@ def main(argv: list[str]) -> int:
         run_trainer(ctx)
         if ctx.outcome is None:
             if ctx.stop.is_set():
-                ctx.stopped("after the last batch")
+                ctx.stopped("cancelled by the user after the last batch", "after the last batch")
             else:
                 ctx.finish("failed", "the trainer ended without a result (a bug: please report it)")
     except CancelledEarly:
-        ctx.stopped("before training started")
+        ctx.stopped("cancelled before training started", "before training started")
     except BaseException as exc:  # the run must end with an honest status whatever happens
         try:
             traceback.print_exc()
