@@ -3,7 +3,7 @@ grid, with `--prune median` and with `--prune asha`, same seeds. Prints the comp
 best case's test accuracy is within 0.5 points of the full grid's best. Goal: ASHA finds it at 40% or less of the
 grid's compute.
 
-    python benchmarks/prune.py [--epochs 20] [--parallel 2] [--rules full,median,asha]
+    python benchmarks/prune.py [--epochs 20] [--parallel 2] [--rules full,median,asha] [--data-dir DIR]
 
 Compute is counted two ways: the training seconds (the sum of every run's epoch times: what pruning can save)
 and the run seconds (each run's wall time from start to end, one thread each, so start-up included: the 16
@@ -29,13 +29,13 @@ RULES = {"full": [], "median": ["--prune", "median", "--warmup", "2"],
          "asha": ["--prune", "asha", "--min-epochs", "1", "--reduction", "3"]}
 
 
-def sweep(home: Path, epochs: int, parallel: int, flags: list[str]) -> dict:
+def sweep(home: Path, epochs: int, parallel: int, flags: list[str], data: list[str]) -> dict:
     from tuiapp.runs.rundir import RunDir
     from tuiapp.runs.store import RunStore, SweepStore
 
     env = dict(os.environ, TUIAPP_HOME=str(home), TUIAPP_OFFLINE="1", PYTHONPATH=str(ROOT))
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-m", "tuiapp", "sweep", "mlp", "--preset", "A", "--set", "source=sample",
+    out = subprocess.run([sys.executable, "-m", "tuiapp", "sweep", "mlp", "--preset", "A", *data,
                           "--set", f"epochs={epochs}", *GRID, *flags, "--parallel", str(parallel)],
                          capture_output=True, text=True, env=env, timeout=7200)
     wall = time.time() - t0
@@ -56,11 +56,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--rules", default="full,median,asha")
+    parser.add_argument("--data-dir", help="full MNIST here instead of the bundled sample (an epoch then costs "
+                                           "what it does in real use)")
     args = parser.parse_args()
+    data = ["--set", "source=sample"] if not args.data_dir else \
+        ["--set", "source=full", "--set", f"data_dir={Path(args.data_dir).resolve()}"]
     results = {}
     with tempfile.TemporaryDirectory(prefix="tuiapp-prune-") as tmp:
         for rule in args.rules.split(","):
-            results[rule] = sweep(Path(tmp) / rule, args.epochs, args.parallel, RULES[rule])
+            results[rule] = sweep(Path(tmp) / rule, args.epochs, args.parallel, RULES[rule], data)
             r = results[rule]
             print(f"{rule:>6}: {r['epochs']:4d} epochs trained, {r['pruned']:2d} pruned, training {r['training']:7.1f} s,"
                   f" runs {r['run_seconds']:7.1f} s, wall {r['wall']:6.1f} s, best test {r['best']:.2f}%", flush=True)

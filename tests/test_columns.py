@@ -121,3 +121,14 @@ async def check_tui_size(ids: list[str], size: tuple[int, int]) -> None:
         assert {"layer", "weight", "mean", "std"} <= set(labels)
         mean = str(weights.get_row_at(0)[labels.index("mean")])
         assert re.fullmatch(r"[+-]\d\.\d{4}", mean), mean
+
+
+def test_show_into_a_pipe_without_columns_draws_its_charts(home):
+    """`tuiapp show RUN > file` with no COLUMNS set crashed drawing the charts (a width of None)."""
+    out = run_cli(home, "train", "scratch-mlp", "--set", "units=8", "--set", "validation_size=200", "--epochs", "2")
+    assert out.returncode == 0, out.stderr
+    env = cli_env(home)
+    env.pop("COLUMNS")
+    piped = subprocess.run([sys.executable, "-m", "tuiapp", "show", "last"], capture_output=True, text=True, env=env)
+    assert piped.returncode == 0, piped.stderr[-2000:]
+    assert "Traceback" not in piped.stderr and "loss" in piped.stdout and "confusion" in piped.stdout.lower()

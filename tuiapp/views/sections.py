@@ -61,7 +61,7 @@ def render_live(view: View) -> list[Any]:
     from tuiapp.views.chart import run_chart
 
     state, out = view.state, []
-    width = min(view.width, 100)
+    width = min(view.width or 100, 100)  # a pipe (no width): the charts as wide as in a wide terminal
     for metric in ("loss", "accuracy"):
         out.append(run_chart(state, metric, width, 14, view.chart, color=view.color))
     split_epochs = state.confusion_epochs("test")
