@@ -102,3 +102,21 @@ def test_runs_show_best_with_its_epoch_and_last_and_sort_by_either(home):
     best = max(runs, key=lambda r: r["metrics"]["best_val_accuracy"])
     assert f"{best['metrics']['best_val_accuracy']:.4f} @{best['metrics']['best_val_epoch']}" in table
     assert table.index(best["id"]) < table.index("the top")
+
+
+def test_no_edge_warning_asks_for_a_value_beyond_what_the_setting_allows():
+    """Dropout 0.0 best of 0.0|0.2|0.4 said "try dropout below it": nothing is below 0."""
+    from types import SimpleNamespace
+
+    from tuiapp.sweeps.spec import SweepSpec
+    from tuiapp.views.sweep_table import Row, warnings_for
+
+    spec = SweepSpec.from_flags("mlp", "A", ["dropout=0.0|0.2|0.4"], [])
+
+    def rows(tests: list[float]) -> list[Row]:
+        return [Row(case, SimpleNamespace(metrics={"test_accuracy": t}, status="finished", error=None))
+                for case, t in zip(spec.expand(100), tests)]
+
+    assert not any("dropout" in w for w in warnings_for(spec, rows([0.95, 0.94, 0.93])))  # 0.0: the lowest there is
+    said = warnings_for(spec, rows([0.93, 0.94, 0.95]))
+    assert any("try dropout above it" in w for w in said), said

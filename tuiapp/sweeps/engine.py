@@ -95,6 +95,20 @@ def _data_share(data: str, data_dir: str | None, source: str) -> float:
         return 1.0
 
 
+def start_order(cases: list[Case], options: dict[str, Any]) -> list[Case]:
+    """The order a sweep starts its cases in: the longest first; with a pruning rule, shuffled (seeded by the
+    sweep's key, so the same every time): the rules judge a case against those that came before it, and a grid in
+    its own order (learning rates rising, say) would bring each better case after the worse ones, none of which
+    could then be stopped (measured: ASHA trained 44 % of a 16-case grid's epochs in grid order)."""
+    if not options.get("prune"):
+        return longest_first(cases)
+    import random
+
+    shuffled = sorted(cases, key=lambda c: c.index)
+    random.Random(",".join(c.key for c in shuffled)).shuffle(shuffled)
+    return shuffled
+
+
 def longest_first(cases: list[Case]) -> list[Case]:
     """The cases in the order to start them: the longest estimate first, so that no long case starts last and
     runs alone on a machine whose other cores have nothing left to do (ties keep the spec's order)."""
@@ -149,7 +163,8 @@ def submit(sweep: SweepRecord, store: RunStore) -> int:
 
     sweeps = SweepStore(store)
     launcher = launchers.launcher_class(sweep.launcher).for_sweep(sweep.options, sweep.parallel, sweep.threads)
-    cases = longest_first(SweepSpec.from_toml(sweep.spec).expand(sweep.options.get("max_cases", MAX_CASES)))
+    cases = start_order(SweepSpec.from_toml(sweep.spec).expand(sweep.options.get("max_cases", MAX_CASES)),
+                        sweep.options)
     runs = {r.case_key: r for r in sweeps.runs(sweep.id)}  # reaped: the queue has been asked
     files = SweepFiles(store.home, sweep.id)
     unpruned = set(prune.PruneLog.load(files.pruning).exempt) if sweep.options.get("prune") else set()
@@ -310,7 +325,8 @@ def coordinate(argv: list[str]) -> None:
     store = RunStore(home)
     sweeps = SweepStore(store)
     sweep = sweeps.get(sweep_id)
-    cases = longest_first(SweepSpec.from_toml(sweep.spec).expand(sweep.options.get("max_cases", MAX_CASES)))
+    cases = start_order(SweepSpec.from_toml(sweep.spec).expand(sweep.options.get("max_cases", MAX_CASES)),
+                        sweep.options)
     stop = {"asked": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(asked=True))
     signal.signal(signal.SIGHUP, signal.SIG_IGN)

@@ -283,6 +283,10 @@ def warnings_for(spec: SweepSpec, rows: list[Row]) -> list[str]:
                               and not isinstance(v, bool)})
             if len(numbers) >= 3 and best.value(key) in (numbers[0], numbers[-1]):
                 side = "above" if best.value(key) == numbers[-1] else "below"
+                param = next((p for p in best.case.config.architecture.params if p.name == key), None)
+                bound = None if param is None else (param.max if side == "above" else param.min)
+                if bound is not None and best.value(key) == bound:  # nothing beyond it to try (dropout 0.0)
+                    continue
                 out.append(f"the best case has {key} = {fmt_value(best.value(key))}, the edge of the range "
                            f"searched ({fmt_value(numbers[0])} to {fmt_value(numbers[-1])}): try {key} {side} it")
     diverged = [r for r in rows if r.run and r.run.status == "diverged"]
