@@ -5,7 +5,7 @@ Importing this package never imports Keras; `Architecture.build` does, lazily.
 
 from __future__ import annotations
 
-from models import char_lstm, cnn, mlp, rnn, toys
+from models import char_lstm, cnn, mlp, playground, rnn, toys
 from models.spec import Architecture, Param, ParamError, Preset
 
 __all__ = ["REGISTRY", "Architecture", "Param", "ParamError", "Preset", "get", "FAMILIES", "IMAGE_INFO"]
@@ -85,6 +85,20 @@ _ARCHITECTURES = [
         builder="models.scratch.toynets:build_fd_mlp",
         trainer="toy",
         summarizer=toys.summarize_fd_mlp,
+    ),
+    Architecture(
+        id="playground",
+        family="toy",
+        title="Playground: an MLP on the plane",
+        description="TensorFlow Playground's network: points of the plane, decision regions, every neuron's map",
+        datasets=playground.PLANE_SETS,
+        input_kind="plane",
+        engine="numpy",
+        params=playground.PARAMS,
+        presets=(Preset("playground", "4-4 tanh on x1 and x2, gradient descent lr 0.1, batch 10, 500 epochs", {}),),
+        builder="models.playground:PlaygroundNet",
+        trainer="playground",
+        summarizer=playground.summarize,
     ),
     Architecture(
         id="scratch-mlp",

@@ -69,6 +69,7 @@ class Param:
     max_items: int = 8
     min_items: int = 0
     numbers: int = 0  # for a str parameter holding comma-separated numbers: how many (checked finite)
+    items: tuple[str, ...] = ()  # for a str parameter holding a comma-separated choice of these names
 
     def describe_range(self) -> str:
         """Say in words which values are allowed."""
@@ -90,6 +91,8 @@ class Param:
             return what
         if self.numbers:
             return f"{self.numbers} comma-separated finite numbers"
+        if self.items:
+            return "one or more of " + ", ".join(self.items) + " (comma-separated)"
         return "text"
 
     def parse(self, text: str) -> Any:
@@ -163,6 +166,11 @@ class Param:
                         raise bad
                 except ValueError:
                     raise bad from None
+            if self.items:
+                names = [part.strip() for part in value.split(",")]
+                if not names or any(n not in self.items for n in names) or len(set(names)) != len(names):
+                    raise bad
+                return ",".join(names)
             return value
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             raise bad

@@ -121,9 +121,17 @@ def register(app: typer.Typer) -> None:
         axis: Annotated[str, typer.Option("--axis", help="Curves against epoch, step or time.")] = "epoch",
         log: Annotated[bool, typer.Option("--log", help="Loss on a log scale.")] = False,
         smoothing: Annotated[float, typer.Option("--smoothing", help="Batch-curve smoothing, 0 to 0.99.")] = 0.8,
+        regions: Annotated[bool, typer.Option("--regions", help="Only the decision regions, every neuron's map "
+                                                                "and the weights (networks on the plane).")] = False,
+        test_points: Annotated[bool, typer.Option("--test-points", help="--regions: draw the test points, not "
+                                                                        "the training points.")] = False,
     ) -> None:
         """Config, curves, confusion matrix, weight table and misclassified images of a run."""
-        from tuiapp.cli.show import show_run
+        from tuiapp.cli.show import show_regions, show_run
+
+        if regions or test_points:
+            show_regions(run, epoch, as_json, test_points)
+            return
         from tuiapp.views.chart import AXES, ChartOptions
 
         if axis not in AXES:

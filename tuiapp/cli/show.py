@@ -30,6 +30,27 @@ def _images_for(misclassified: dict[str, Any]) -> list[list[list[int]]] | None:
         return None
 
 
+def show_regions(ref: str, epoch: int | None, as_json: bool, test: bool = False) -> None:
+    """`tuiapp show RUN --regions`: the decision regions, every hidden neuron's map and the weights; with --json
+    the grids as data (`regions`)."""
+    import models
+    from tuiapp.errors import UserError
+    from tuiapp.views.regions import regions_json, render_regions
+
+    record = RunStore().get_current(ref)
+    arch = models.REGISTRY.get(record.arch)
+    if arch is None or arch.input_kind != "plane":
+        raise UserError(f"--regions: run {record.id} ({record.arch}) does not take points of the plane; decision "
+                        "regions are drawn for the playground network (`tuiapp train playground`)")
+    state = RunState.from_events(read_run_events(record.dir))
+    if as_json:
+        print(json.dumps({"id": record.id, "regions": regions_json(state, epoch)}, separators=(",", ":")))
+        return
+    console = make_console()
+    for part in render_regions(state, epoch, table_width(console), console.color_system is not None, test):
+        console.print(part)
+
+
 def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart=None) -> None:
     """Print everything known about a run."""
     store = RunStore()

@@ -138,8 +138,21 @@ class AgreeEvent(_Base, total=False):
     twin: str
 
 
+class PlaneEvent(_Base, total=False):
+    """The playground's points (what "points": train, test, features, activation, classes) or one epoch's
+    weights (what "weights": epoch, layers of {"kernel", "bias"}): what its regions are drawn from."""
+    what: str
+    epoch: int
+    layers: list[dict[str, Any]]
+    train: list[list[float]]
+    test: list[list[float]]
+    features: list[str]
+    activation: str
+    classes: int
+
+
 Event = (StatusEvent | DataEvent | ModelEvent | BatchEvent | EpochEvent | ConfusionEvent | WeightsEvent | TestEvent
-         | MisclassifiedEvent | TextEvent | StepEvent | LogEvent | AgreeEvent)
+         | MisclassifiedEvent | TextEvent | StepEvent | LogEvent | AgreeEvent | PlaneEvent)
 
 
 
@@ -165,6 +178,7 @@ KINDS: dict[str, Kind] = {
     "step": Kind(StepEvent, {"step": (int,)}),
     "log": Kind(LogEvent, {"message": (str,)}),
     "agree": Kind(AgreeEvent, {"rows": (list,)}),
+    "plane": Kind(PlaneEvent, {"what": (str,)}),
 }
 REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {kind: spec.required for kind, spec in KINDS.items()}
 EVENT_TYPES = tuple(REQUIRED)

@@ -32,6 +32,8 @@ class RunState:
     texts: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
+    plane: dict[str, Any] = field(default_factory=dict)  # the playground's points (train, test, features, ...)
+    plane_weights: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # epoch -> layers
     extra: dict[str, Any] = field(default_factory=dict)
     last_event: float = 0.0
     views: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # what views keep between draws
@@ -101,6 +103,12 @@ class RunState:
     def _fold_log(self, event: dict[str, Any]) -> None:
         self.logs.append(event.get("message", ""))
 
+    def _fold_plane(self, event: dict[str, Any]) -> None:
+        if event.get("what") == "weights" and isinstance(event.get("epoch"), int):
+            self.plane_weights[event["epoch"]] = event.get("layers") or []
+        elif event.get("what") == "points":
+            self.plane = event
+
     def _fold_extra(self, event: dict[str, Any]) -> None:
         self.extra[event.get("type", "")] = event
 
@@ -110,6 +118,7 @@ class RunState:
         self.epochs = [e for e in self.epochs if e["epoch"] <= epoch]
         self.batches = [b for b in self.batches if b["epoch"] <= epoch]
         self.weights = {k: v for k, v in self.weights.items() if k <= epoch}
+        self.plane_weights = {k: v for k, v in self.plane_weights.items() if k <= epoch}
         self.confusion = {k: v for k, v in self.confusion.items() if k[1] <= epoch and k[0] != "test"}
         self.texts = [t for t in self.texts if t.get("epoch", 0) <= epoch]
         self.test, self.misclassified = {}, {}
@@ -140,6 +149,6 @@ FOLDS: dict[str, Callable[[RunState, dict[str, Any]], None]] = {
     "batch": RunState._fold_batch, "epoch": RunState._fold_epoch, "confusion": RunState._fold_confusion,
     "weights": RunState._fold_weights, "test": RunState._fold_test, "misclassified": RunState._fold_misclassified,
     "text": RunState._fold_text, "step": RunState._fold_step, "log": RunState._fold_log,
-    "agree": RunState._fold_extra,
+    "agree": RunState._fold_extra, "plane": RunState._fold_plane,
 }
 assert set(FOLDS) == set(KINDS), "every event kind needs a fold"

@@ -16,6 +16,7 @@ TRAINERS: dict[str, str] = {
     "text": "tuiapp.training.text_trainer:train",
     "numpy": "tuiapp.training.numpy_trainer:train",
     "toy": "tuiapp.training.toy_trainer:train",
+    "playground": "tuiapp.training.playground_trainer:train",
 }
 
 

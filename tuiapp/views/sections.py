@@ -55,7 +55,21 @@ def _family(record: Any) -> str | None:
     return arch.family if arch else None
 
 
+def _input_kind(record: Any) -> str | None:
+    import models
+
+    arch = models.REGISTRY.get(record.arch)
+    return arch.input_kind if arch else None
+
+
 # -- renderers ---------------------------------------------------------------------------------------------
+def render_plane(view: View) -> list[Any]:
+    """The playground's decision regions, every hidden neuron's map and the weights (`views.regions`)."""
+    from tuiapp.views.regions import render_regions
+
+    return render_regions(view.state, view.epoch, view.width, view.color, view.extra.get("test", False))
+
+
 def render_live(view: View) -> list[Any]:
     """Loss and accuracy curves, then the confusion matrix (the test set's, or a chosen epoch's)."""
     from tuiapp.views.chart import run_chart
@@ -147,7 +161,9 @@ SECTIONS: list[Section] = [
     Section("images", "Images", lambda r: r.config.data in IMAGE_DATASETS, render_images,
             "tuiapp.ui.panels.images:ImagesPanel"),
     Section("text", "Text", lambda r: r.config.data == "text", render_text, "tuiapp.ui.panels.text:TextPanel"),
-    Section("steps", "Steps", lambda r: _family(r) == "toy", render_steps, "tuiapp.ui.panels.steps:StepsPanel"),
+    Section("regions", "Regions", lambda r: _input_kind(r) == "plane", render_plane,
+            "tuiapp.ui.panels.regions:RegionsPanel"),
+    Section("steps", "Steps", lambda r: _input_kind(r) == "toy", render_steps, "tuiapp.ui.panels.steps:StepsPanel"),
     Section("config", "Config", lambda r: True, render_config),
 ]
 

@@ -45,6 +45,7 @@ class RunScreen(Screen[None]):
         Binding("x", "chart('axis')", "X axis"),
         Binding("comma", "cursor(-1)", "Cursor left", key_display=","),
         Binding("full_stop", "cursor(1)", "Cursor right", key_display="."),
+        Binding("t", "regions_points", "Test/train points"),
         Binding("n", "step(1)", "Next step"),
         Binding("p", "step(-1)", "Previous step"),
         Binding("pagedown", "page(1)", "Page down", show=False, priority=True),  # whatever has the focus
@@ -139,7 +140,13 @@ class RunScreen(Screen[None]):
             return int(parameters[0]) <= len(self.sections)
         if action in ("chart", "cursor"):
             return self.query_one("#tabs", TabbedContent).active == "tab-live"
+        if action == "regions_points":
+            return self.query_one("#tabs", TabbedContent).active == "tab-regions"
         return True
+
+    def action_regions_points(self) -> None:
+        """The Regions tab: draw the test points instead of the training points, or back."""
+        self.query_one("#panel-regions").action_toggle_points()
 
     def action_chart(self, what: str) -> None:
         """Cycle the smoothing, toggle the log scale of the loss, or cycle the x axis (epoch, step, time)."""
