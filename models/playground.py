@@ -138,18 +138,20 @@ def forward(layers: list[dict[str, Any]], features: list[str], activation: str, 
     return [e / total for e in exps], hidden
 
 
-def grid(layers: list[dict[str, Any]], features: list[str], activation: str, width: int, height: int
+def grid(layers: list[dict[str, Any]], features: list[str], activation: str, width: int, height: int,
+         domain: tuple[float, float] = (-DOMAIN, DOMAIN)
          ) -> tuple[list[list[list[float]]], list[list[list[list[float]]]]]:
-    """Probabilities per cell (rows top to bottom, x from -6 to 6 left to right, y from 6 to -6) and each hidden
-    unit's output per cell (per layer, per unit)."""
+    """Probabilities per cell (rows top to bottom, x from the domain's low end to its high end left to right, y
+    from high to low) and each hidden unit's output per cell (per layer, per unit)."""
+    lo, hi = domain
     probs: list[list[list[float]]] = []
     units: list[list[list[list[float]]]] = [[[[] for _ in range(height)] for _ in range(len(layer["bias"]))]
                                             for layer in layers[:-1]]
     for r in range(height):
-        y = DOMAIN - (r + 0.5) * 2 * DOMAIN / height
+        y = hi - (r + 0.5) * (hi - lo) / height
         row = []
         for c in range(width):
-            x = -DOMAIN + (c + 0.5) * 2 * DOMAIN / width
+            x = lo + (c + 0.5) * (hi - lo) / width
             p, hidden = forward(layers, features, activation, x, y)
             row.append(p)
             for li, values in enumerate(hidden):

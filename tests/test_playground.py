@@ -117,3 +117,30 @@ async def test_the_regions_tab_draws_and_toggles_the_test_points(home, spiral, s
         assert "training points drawn" in body
         await pilot.press("t")  # the screen's key, shown in the footer on this tab
         await until(pilot, lambda: "test points drawn" in text_of(screen.query_one("#regions-body", Static)), 10)
+
+
+def _switches(labels: list[int]) -> int:
+    return sum(1 for a, b in zip(labels, labels[1:]) if a != b)
+
+
+def test_xor_needs_a_hidden_layer_the_perceptrons_region_is_one_line(home):
+    assert run_cli(home, "train", "perceptron", "--data", "xor").returncode in (0, 1)
+    perceptron = json.loads(run_cli(home, "show", "last", "--json").stdout)
+    assert max(e["accuracy"] for e in perceptron["epochs"]) <= 0.75  # never better than 3 of 4
+    regions = json.loads(run_cli(home, "show", "last", "--regions", "--json").stdout)["regions"]
+    assert regions["x_range"] == [-0.5, 1.5]
+    classes = [[max(range(2), key=cell.__getitem__) for cell in row] for row in regions["probabilities"]]
+    # one straight line: along every row and every column the class changes at most once
+    assert all(_switches(row) <= 1 for row in classes)
+    assert all(_switches([row[c] for row in classes]) <= 1 for c in range(len(classes[0])))
+    assert run_cli(home, "train", "xor-mlp").returncode == 0
+    mlp = json.loads(run_cli(home, "show", "last", "--json").stdout)
+    assert mlp["epochs"][-1]["accuracy"] == 1.0
+    grid = json.loads(run_cli(home, "show", "last", "--regions", "--json").stdout)["regions"]["probabilities"]
+    corners = {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 0}  # x1, x2 -> XOR
+    size = len(grid)
+    for (x1, x2), label in corners.items():
+        col, row = int((x1 + 0.5) / 2 * size), int((1.5 - x2) / 2 * size)
+        assert max(range(2), key=grid[row][col].__getitem__) == label, (x1, x2)
+    bands = [[max(range(2), key=cell.__getitem__) for cell in r] for r in grid]
+    assert any(_switches(row) >= 2 for row in bands)  # not one line: the hidden layer bends the boundary

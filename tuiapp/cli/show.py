@@ -33,16 +33,14 @@ def _images_for(misclassified: dict[str, Any]) -> list[list[list[int]]] | None:
 def show_regions(ref: str, epoch: int | None, as_json: bool, test: bool = False) -> None:
     """`tuiapp show RUN --regions`: the decision regions, every hidden neuron's map and the weights; with --json
     the grids as data (`regions`)."""
-    import models
-    from tuiapp.errors import UserError
     from tuiapp.views.regions import regions_json, render_regions
 
     record = RunStore().get_current(ref)
-    arch = models.REGISTRY.get(record.arch)
-    if arch is None or arch.input_kind != "plane":
-        raise UserError(f"--regions: run {record.id} ({record.arch}) does not take points of the plane; decision "
-                        "regions are drawn for the playground network (`tuiapp train playground`)")
     state = RunState.from_events(read_run_events(record.dir))
+    if not state.plane:
+        raise UserError(f"--regions: run {record.id} ({record.arch}) does not take points of the plane; decision "
+                        "regions are drawn for the playground network (`tuiapp train playground`) and for the "
+                        "perceptron and xor-mlp on a truth table")
     if as_json:
         print(json.dumps({"id": record.id, "regions": regions_json(state, epoch)}, separators=(",", ":")))
         return

@@ -15,6 +15,9 @@ from tuiapp.training.context import RunContext
 from tuiapp.training.stats import layer_groups, weight_stats
 
 STEP_EVENTS_FIRST = 100  # every step up to here is kept; later ones at each report
+# The toys whose decision regions are drawn on the truth table's plane, with their hidden activation (the
+# perceptron has none: its one output's sign, drawn as a sigmoid, is its line).
+PLANE_TOYS = {"perceptron": "sigmoid", "xor-mlp": "sigmoid"}
 
 
 def train(ctx: RunContext) -> None:
@@ -33,6 +36,11 @@ def train(ctx: RunContext) -> None:
         return
     x, y = toy_data(config)
     perceptron = config.arch == "perceptron"
+    on_plane = config.arch in PLANE_TOYS and config.data in ("and", "or", "xor")
+    if on_plane:  # the truth table as points of the plane: the Regions view draws what the network separates
+        labels = y.reshape(-1) if perceptron else np.asarray(y).argmax(axis=1)
+        ctx.emit("plane", what="points", train=[[float(a), float(b), int(c)] for (a, b), c in zip(x, labels)],
+                 test=[], features=["x1", "x2"], activation=PLANE_TOYS[config.arch], classes=2, domain=[-0.5, 1.5])
     per_epoch = len(x) if perceptron else 1  # steps in an epoch: the perceptron sees one example a step
     total = hp["epochs"] * per_epoch
     report = per_epoch if perceptron else hp.get("report_every", 1)
@@ -50,6 +58,9 @@ def train(ctx: RunContext) -> None:
         if step % report and step != total:
             continue
         weights = [np.asarray(w["after"]) for w in record["weights"]]
+        if on_plane:
+            ctx.emit("plane", what="weights", epoch=epoch, layers=[
+                {"kernel": weights[i].tolist(), "bias": weights[i + 1].tolist()} for i in range(0, len(weights), 2)])
         ctx.emit("weights", epoch=epoch, layers=weight_stats(layer_groups(weights, [w["name"] for w in record["weights"]])))
         # the perceptron's epoch loss is its error rate; the others report the loss of this very step (as the log)
         row: dict[str, Any] = {"loss": float(np.mean(losses[-report:])) if perceptron else record["loss"],

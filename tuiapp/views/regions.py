@@ -57,15 +57,24 @@ def _cell_colour(p: list[float]) -> str:
     return _blend(CLASS_RGB[k], confidence)
 
 
-def heat_map(probs: list[list[list[float]]], points: list[list[float]], color: bool) -> Text:
+def domain_of(plane: dict[str, Any]) -> tuple[float, float]:
+    """The square the regions are drawn over: the playground's [-6, 6], or what the run recorded (the truth
+    tables: [-0.5, 1.5])."""
+    lo, hi = plane.get("domain") or (-DOMAIN, DOMAIN)
+    return float(lo), float(hi)
+
+
+def heat_map(probs: list[list[list[float]]], points: list[list[float]], color: bool,
+             domain: tuple[float, float] = (-DOMAIN, DOMAIN)) -> Text:
     """The regions: `probs` has 2 pixel rows a terminal row (half blocks) in colour, one under NO_COLOR; `points`
     (x, y, class) drawn as glyphs."""
     rows, cols = len(probs), len(probs[0]) if probs else 0
     cell_rows = rows // 2 if color else rows
     marks: dict[tuple[int, int], int] = {}
+    lo, hi = domain
     for x, y, c in points:
-        col = int((x + DOMAIN) / (2 * DOMAIN) * cols)
-        row = int((DOMAIN - y) / (2 * DOMAIN) * cell_rows)
+        col = int((x - lo) / (hi - lo) * cols)
+        row = int((hi - y) / (hi - lo) * cell_rows)
         if 0 <= col < cols and 0 <= row < cell_rows:
             marks[(row, col)] = int(c)
     out = Text()
@@ -115,8 +124,7 @@ def unit_map(values: list[list[float]], color: bool) -> Text:
 
 def weights_table(layers: list[dict[str, Any]], features: list[str], color: bool) -> Table:
     """Every weight between the layers, by sign (blue positive, orange negative) and size (bold above 1)."""
-    table = Table(title="weights (rows: from, columns: to)", show_header=True, header_style="bold", box=None,
-                  pad_edge=False)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("layer")
     table.add_column("from")
     width = max(len(layer["bias"]) for layer in layers)
@@ -144,14 +152,15 @@ def render_regions(state: Any, epoch: int | None = None, width: int | None = 100
     layers = state.plane_weights[chosen]
     cols = max(24, min(64, (width or 100) - 4))
     rows = cols // 2 if color else cols // 4  # square: a cell is twice as tall as wide
-    probs, units = grid(layers, plane["features"], plane["activation"], cols, rows if color else rows)
+    domain = domain_of(plane)
+    probs, units = grid(layers, plane["features"], plane["activation"], cols, rows, domain)
     points = plane.get("test" if test else "train", [])
     accuracy = next((e for e in state.epochs if e["epoch"] == chosen), {})
     said = (f"epoch {chosen}: train accuracy {accuracy['accuracy']:.3f}, test {accuracy['val_accuracy']:.3f}"
             if accuracy.get("accuracy") is not None and accuracy.get("val_accuracy") is not None else f"epoch {chosen}")
-    title = Text(f"decision regions over [-6, 6]², {'test' if test else 'training'} points drawn "
+    title = Text(f"decision regions over [{domain[0]:g}, {domain[1]:g}]², {'test' if test else 'training'} points drawn "
                  f"({'o' if not color else '●'} per point; t toggles in the dashboard); {said}", style="bold")
-    parts: list[Any] = [title, heat_map(probs, points, color)]
+    parts: list[Any] = [title, heat_map(probs, points, color, domain)]
     if units:
         small = 12
         maps = []
@@ -178,6 +187,8 @@ def render_regions(state: Any, epoch: int | None = None, width: int | None = 100
                     grid_table.add_column()
                 grid_table.add_row(*chunk)
                 parts.append(grid_table)
+    parts.append(Text("weights (rows: from, columns: to; blue positive, orange negative, bold above 1):",
+                      style="bold"))
     parts.append(weights_table(layers, plane["features"], color))
     return [Group(*parts)]
 
@@ -187,8 +198,9 @@ def regions_json(state: Any, epoch: int | None = None, size: tuple[int, int] = (
     top, y = 6, down; columns from x = -6), and each hidden unit's grid under `units`."""
     chosen = pick_epoch(state, epoch)
     plane = state.plane
-    probs, units = grid(state.plane_weights[chosen], plane["features"], plane["activation"], size[0], size[1])
-    return {"epoch": chosen, "x_range": [-DOMAIN, DOMAIN], "y_range": [-DOMAIN, DOMAIN],
+    domain = domain_of(plane)
+    probs, units = grid(state.plane_weights[chosen], plane["features"], plane["activation"], size[0], size[1], domain)
+    return {"epoch": chosen, "x_range": list(domain), "y_range": list(domain),
             "grid": {"columns": size[0], "rows": size[1]}, "classes": plane.get("classes", 2),
             "features": plane["features"], "recorded_epochs": epochs_of(state),
             "probabilities": [[[round(p, 4) for p in cell] for cell in row] for row in probs],

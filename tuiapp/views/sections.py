@@ -161,7 +161,8 @@ SECTIONS: list[Section] = [
     Section("images", "Images", lambda r: r.config.data in IMAGE_DATASETS, render_images,
             "tuiapp.ui.panels.images:ImagesPanel"),
     Section("text", "Text", lambda r: r.config.data == "text", render_text, "tuiapp.ui.panels.text:TextPanel"),
-    Section("regions", "Regions", lambda r: _input_kind(r) == "plane", render_plane,
+    Section("regions", "Regions", lambda r: _input_kind(r) == "plane" or (
+        r.arch in ("perceptron", "xor-mlp") and r.config.data in ("and", "or", "xor")), render_plane,
             "tuiapp.ui.panels.regions:RegionsPanel"),
     Section("steps", "Steps", lambda r: _input_kind(r) == "toy", render_steps, "tuiapp.ui.panels.steps:StepsPanel"),
     Section("config", "Config", lambda r: True, render_config),
