@@ -8,11 +8,12 @@ pass of `models.playground`: no NumPy, no framework.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from rich.console import Group
 from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 
 from models.playground import DOMAIN, grid
 
@@ -44,24 +45,43 @@ def pick_epoch(state: Any, epoch: int | None) -> int:
     return epoch
 
 
-def _blend(rgb: tuple[int, int, int], strength: float) -> str:
-    """A class colour faded towards white as confidence falls (strength 0: white, 1: the full colour)."""
-    s = max(0.0, min(1.0, strength))
-    r, g, b = (round(255 + (c - 255) * (0.15 + 0.85 * s)) for c in rgb)
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def _cell_colour(p: list[float]) -> str:
-    k = max(range(len(p)), key=p.__getitem__)
-    confidence = (p[k] - 1 / len(p)) / (1 - 1 / len(p))
-    return _blend(CLASS_RGB[k], confidence)
-
-
 def domain_of(plane: dict[str, Any]) -> tuple[float, float]:
     """The square the regions are drawn over: the playground's [-6, 6], or what the run recorded (the truth
     tables: [-0.5, 1.5])."""
     lo, hi = plane.get("domain") or (-DOMAIN, DOMAIN)
     return float(lo), float(hi)
+
+
+LEVELS = 12  # confidence steps of the colours (fewer distinct styles: a redraw stays fast)
+
+
+@functools.cache
+def _blend(rgb: tuple[int, int, int], level: int) -> str:
+    """A class colour faded towards white as confidence falls (level 0: white, LEVELS - 1: the full colour)."""
+    s = level / (LEVELS - 1)
+    r, g, b = (round(255 + (c - 255) * (0.15 + 0.85 * s)) for c in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _level(strength: float) -> int:
+    return max(0, min(LEVELS - 1, int(strength * (LEVELS - 1) + 0.5)))
+
+
+def _cell_colour(p: list[float]) -> str:
+    k = max(range(len(p)), key=p.__getitem__)
+    return _blend(CLASS_RGB[k], _level((p[k] - 1 / len(p)) / (1 - 1 / len(p))))
+
+
+def _text(cells: list[tuple[str, str]]) -> Text:
+    """Characters with their styles, as one Text whose runs of one style are one span each (fast to render)."""
+    plain = "".join(ch for ch, _ in cells)
+    spans, start = [], 0
+    for i in range(1, len(cells) + 1):
+        if i == len(cells) or cells[i][1] != cells[start][1]:
+            if cells[start][1]:
+                spans.append(Span(start, i, cells[start][1]))
+            start = i
+    return Text(plain, spans=spans)
 
 
 def heat_map(probs: list[list[list[float]]], points: list[list[float]], color: bool,
@@ -77,27 +97,27 @@ def heat_map(probs: list[list[list[float]]], points: list[list[float]], color: b
         row = int((hi - y) / (hi - lo) * cell_rows)
         if 0 <= col < cols and 0 <= row < cell_rows:
             marks[(row, col)] = int(c)
-    out = Text()
+    cells: list[tuple[str, str]] = []
     for r in range(cell_rows):
         for c in range(cols):
             mark = marks.get((r, c))
             if color:
-                top, bottom = _cell_colour(probs[2 * r][c]), _cell_colour(probs[2 * r + 1][c])
+                top = _cell_colour(probs[2 * r][c])
                 if mark is not None:
-                    out.append("●", style=f"bold {_blend(CLASS_RGB[mark], 1.0)} on {top}")
+                    cells.append(("●", f"bold {_blend(CLASS_RGB[mark], LEVELS - 1)} on {top}"))
                 else:
-                    out.append("▀", style=f"{top} on {bottom}")
+                    cells.append(("▀", f"{top} on {_cell_colour(probs[2 * r + 1][c])}"))
             elif mark is not None:
-                out.append(POINT_GLYPHS[mark % len(POINT_GLYPHS)])
+                cells.append((POINT_GLYPHS[mark % len(POINT_GLYPHS)], ""))
             else:
                 p = probs[r][c]
                 if len(p) == 2:
-                    out.append(SHADES[min(len(SHADES) - 1, int(p[1] * len(SHADES)))])
+                    cells.append((SHADES[min(len(SHADES) - 1, int(p[1] * len(SHADES)))], ""))
                 else:
                     k = max(range(len(p)), key=p.__getitem__)
-                    out.append(str(k) if p[k] > 0.6 else ".")
-        out.append("\n")
-    return out
+                    cells.append((str(k) if p[k] > 0.6 else ".", ""))
+        cells.append(("\n", ""))
+    return _text(cells)
 
 
 def unit_map(values: list[list[float]], color: bool) -> Text:
@@ -106,20 +126,21 @@ def unit_map(values: list[list[float]], color: bool) -> Text:
     flat = [v for row in values for v in row]
     low, high = min(flat), max(flat)
     span = (high - low) or 1.0
-    out = Text()
+
+    def tone(v: float) -> str:
+        t = (v - low) / span * 2 - 1  # -1 .. 1
+        return _blend(CLASS_RGB[1] if t >= 0 else CLASS_RGB[0], _level(abs(t)))
+
+    cells: list[tuple[str, str]] = []
     step = 2 if color else 1
     for r in range(0, len(values) - (step - 1), step):
         for c in range(len(values[0])):
             if color:
-                def tone(v: float) -> str:
-                    t = (v - low) / span * 2 - 1  # -1 .. 1
-                    return _blend(CLASS_RGB[1] if t >= 0 else CLASS_RGB[0], abs(t))
-
-                out.append("▀", style=f"{tone(values[r][c])} on {tone(values[r + 1][c])}")
+                cells.append(("▀", f"{tone(values[r][c])} on {tone(values[r + 1][c])}"))
             else:
-                out.append(SHADES[min(len(SHADES) - 1, int((values[r][c] - low) / span * len(SHADES)))])
-        out.append("\n")
-    return out
+                cells.append((SHADES[min(len(SHADES) - 1, int((values[r][c] - low) / span * len(SHADES)))], ""))
+        cells.append(("\n", ""))
+    return _text(cells)
 
 
 def weights_table(layers: list[dict[str, Any]], features: list[str], color: bool) -> Table:
