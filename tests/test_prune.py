@@ -166,7 +166,7 @@ def test_same_seeds_same_decisions(home):
 
 
 def test_coordinator_kill_with_pruning_then_resume_keeps_every_decision(home):
-    out = run_cli(home, "sweep", "scratch-mlp", *SAMPLE, "--set", "epochs=60", *GRID, "--prune", "median",
+    out = run_cli(home, "sweep", "scratch-mlp", *SAMPLE, "--set", "epochs=40", *GRID, "--prune", "median",
                   "--parallel", "1", "--detach")
     assert out.returncode == 0, out.stderr
     store = RunStore()
@@ -184,8 +184,10 @@ def test_coordinator_kill_with_pruning_then_resume_keeps_every_decision(home):
     os.kill(sweeps.get(sweep.id).pid, signal.SIGKILL)  # the coordinator dies mid-sweep; its case goes on, judged
     before = decided()
     wait_for(lambda: not any(r.status in ("queued", "running") for r in sweeps.runs(sweep.id)), timeout=120)
-    out = run_cli(home, "sweep", "resume", sweep.id, timeout=300)
+    out = run_cli(home, "sweep", "resume", sweep.id, "--detach")
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-2000:])
+    wait_for(lambda: SweepStore(RunStore()).get(sweep.id).shown_status not in ("queued", "running"), timeout=900,
+             interval=1)  # (a generous wait: on a loaded machine the niced workers get little of the cores)
     runs = sweeps.runs(sweep.id)
     assert sorted(r.case_index for r in runs) == list(range(1, 9))  # every case exactly one run
     assert len(list((home / "runs").iterdir())) == 8
