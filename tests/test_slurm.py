@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -105,6 +106,9 @@ def test_b_a_worker_elsewhere_writes_its_folder_only_and_is_folded_in(home, tmp_
     folds its folder whatever host the index names."""
     if shutil.which("unshare") is None:
         pytest.skip("unshare is not installed")
+    probe = subprocess.run(["unshare", "--uts", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no new hostname namespace here (unshare --uts: {probe.stderr.strip()[:80]})")
     out = run_cli(home, "sweep", *TOY, "--grid", "learning_rate=0.001", "--set", "epochs=3", "--launcher", "slurm",
                   "--detach", "--sbatch-arg=--hold")  # held: the test runs its task itself, elsewhere
     assert out.returncode == 0, out.stderr
@@ -233,8 +237,12 @@ def test_h_slurmd_stopped_mid_run_the_run_still_ends_honestly(home):
         assert sweep_runs(sweep.id)[0].epoch == 300
         assert SweepStore(RunStore()).get(sweep.id).status == "finished"
     finally:
-        subprocess.Popen(["slurmd", "-D"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        again = subprocess.Popen(["slurmd", "-D"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+        started = Path("/run/tuiapp-slurm.pids")  # scripts/slurm-local.sh stop ends what it started: this one too
+        if started.exists():
+            with started.open("a") as handle:
+                handle.write(f"{again.pid}\n")
         wait_for(lambda: "idle" in subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True,
                                                    text=True).stdout, timeout=120, interval=1)
 
