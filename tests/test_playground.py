@@ -144,3 +144,22 @@ def test_xor_needs_a_hidden_layer_the_perceptrons_region_is_one_line(home):
         assert max(range(2), key=grid[row][col].__getitem__) == label, (x1, x2)
     bands = [[max(range(2), key=cell.__getitem__) for cell in r] for r in grid]
     assert any(_switches(row) >= 2 for row in bands)  # not one line: the hidden layer bends the boundary
+
+
+def test_the_model_graph_is_drawn_without_a_framework(home):
+    """Issue 18's graph (plot_model's figure): layers as boxes with output shapes and parameter counts, joined top
+    to bottom, in `tuiapp models ARCH --graph` and the Config tab's text (`tuiapp show`)."""
+    out = run_cli(home, "models", "cnn", "--graph", COLUMNS="80")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "(None, 28, 28, 1)" in out.stdout and "(None, 26, 26, 64)  640 params" in out.stdout
+    boxes = out.stdout.count("┌")
+    assert boxes >= 8 and out.stdout.count("▼") == boxes - 1  # the input and every layer, each joined to the next
+    assert "80,266 parameters in all" in out.stdout and max(len(line) for line in lines) <= 80
+    b = run_cli(home, "models", "mlp", "--graph", "--preset", "B")
+    assert "669,706 parameters in all" in b.stdout
+    wrong = run_cli(home, "models", "--graph")
+    assert wrong.returncode == 2 and "draw one network" in wrong.stderr
+    run_cli(home, "train", "playground", "--epochs", "3")
+    shown = run_cli(home, "show", "last", COLUMNS="100")
+    assert "the graph (plot_model's figure)" in shown.stdout and "37 parameters in all" in shown.stdout

@@ -13,8 +13,12 @@ def register(app: typer.Typer) -> None:
     def models_cmd(
         as_json: Annotated[bool, typer.Option("--json", help="One JSON document for machines.")] = False,
         arch: Annotated[str, typer.Argument(help="Show one architecture's hyperparameters.")] = "",
+        graph: Annotated[bool, typer.Option("--graph", help="ARCH: its layers as boxes with their output shapes "
+                                                            "and parameter counts (plot_model's figure).")] = False,
+        preset: Annotated[str | None, typer.Option("--preset", "-p", help="--graph: of this preset.")] = None,
+        set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="--graph: with key=value.")] = None,
     ) -> None:
-        """List the networks of the zoo (or one network's hyperparameters)."""
+        """List the networks of the zoo (or one network's hyperparameters, or its graph)."""
         import models
         from tuiapp.cli.console import console, table_width
         from tuiapp.config import RunConfig
@@ -29,6 +33,17 @@ def register(app: typer.Typer) -> None:
                 from tuiapp.errors import UserError
 
                 raise UserError(f"unknown architecture {arch!r}; known: {', '.join(models.REGISTRY)}")
+            if graph:
+                from tuiapp.views.graph import model_graph
+
+                config = RunConfig.create(a.id, preset, set_ or [])
+                info = models.IMAGE_INFO
+                shapes = {"flat": f"(None, {info['input_size']})",
+                          "image": "(None, " + ", ".join(map(str, info["image_shape"])) + ")",
+                          "sequence": "(None, " + ", ".join(map(str, info["sequence_shape"])) + ")"}
+                out.print(f"[bold]{a.id}[/], preset {config.preset_label()}")
+                out.print(model_graph(config.summary(), shapes.get(a.input_kind), width=table_width(out)))
+                return
             if as_json:
                 typer.echo(json.dumps(_arch_json(a), separators=(",", ":")))
                 return
@@ -51,6 +66,10 @@ def register(app: typer.Typer) -> None:
             for preset in a.presets:
                 out.print(f"preset {preset.name}: {preset.title}")
             return
+        if graph or preset or set_:
+            from tuiapp.errors import UserError
+
+            raise UserError("--graph, --preset and --set draw one network: `tuiapp models ARCH --graph`")
         rows = []
         for a in models.REGISTRY.values():
             for preset in a.presets:

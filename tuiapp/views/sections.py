@@ -146,7 +146,11 @@ def render_config(view: View) -> list[Any]:
     out: list[Any] = [Text.from_markup("[bold]hyperparameters[/]: " + escape(
         "  ".join(f"{k}={fmt_value(v)}" for k, v in sorted(hp.items()))))]
     if state.model:
+        from tuiapp.views.graph import model_graph
+
         out.append(render.summary_table(state.model["rows"], state.model.get("total")))
+        out.append(Text("the graph (plot_model's figure):", style="bold"))
+        out.append(model_graph(state.model["rows"], width=view.width))
     agree = state.extra.get("agree")
     if agree:
         out.append(render.agree_table(agree["rows"], f"weights agree after {agree['epochs']} epochs ({agree['twin']})"))
