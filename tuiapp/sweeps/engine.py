@@ -155,6 +155,17 @@ def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None =
     return sweeps.get(sweep.id)
 
 
+def unpruned_of(sweep: SweepRecord, files: SweepFiles) -> set[str]:
+    """The cases `sweep resume --unprune` let go on (none without a pruning rule)."""
+    return set(prune.PruneLog.load(files.pruning).exempt) if sweep.options.get("prune") else set()
+
+
+def runs_again(run: Any, unpruned: set[str]) -> bool:
+    """Whether a case's run is continued by `sweep resume`: cancelled, interrupted or failed, or pruned and let go
+    on by --unprune."""
+    return run.status in SWEEP_CONTINUES or (run.status == PRUNED and run.case_key in unpruned)
+
+
 def submit(sweep: SweepRecord, store: RunStore) -> int:
     """A sweep without a coordinator (SLURM): its cases that need running, as one submission, then nothing stays
     behind. New cases are created; cancelled, interrupted and failed ones (and pruned ones let go by --unprune)
@@ -167,7 +178,7 @@ def submit(sweep: SweepRecord, store: RunStore) -> int:
                         sweep.options)
     runs = {r.case_key: r for r in sweeps.runs(sweep.id)}  # reaped: the queue has been asked
     files = SweepFiles(store.home, sweep.id)
-    unpruned = set(prune.PruneLog.load(files.pruning).exempt) if sweep.options.get("prune") else set()
+    unpruned = unpruned_of(sweep, files)
     env = thread_env(sweep.threads)
     items: list[tuple[Any, bool, dict[str, str]]] = []
     for case in cases:
@@ -179,7 +190,7 @@ def submit(sweep: SweepRecord, store: RunStore) -> int:
             except DuplicateCase:
                 continue
             items.append((record, False, env))
-        elif run.status in SWEEP_CONTINUES or (run.status == PRUNED and case.key in unpruned):
+        elif runs_again(run, unpruned):
             record, _ = launch.claim_resume(run.id, store, launcher=launcher)
             items.append((record, True, env))
     if items:
@@ -278,16 +289,25 @@ def resume(ref: str, store: RunStore | None = None, extend: SweepSpec | None = N
     return sweeps.get(sweep.id)
 
 
-@contextlib.contextmanager
-def hold_submission(files: SweepFiles) -> Any:
-    """The sweep's coordinator lock, held while its cases are submitted (what a coordinator would hold)."""
+def wait_for_lock(files: SweepFiles) -> int | None:
+    """The sweep's coordinator lock (a descriptor), waited for a while: a coordinator that has just ended may still
+    be exiting. None when another process still holds it."""
     files.folder.mkdir(parents=True, exist_ok=True)
     deadline = time.time() + LOCK_WAIT_S
     while (held := hold_lock(files.lock)) is None:
         if time.time() > deadline:
-            raise UserError(f"{files.id} is being submitted by another command right now; `tuiapp sweep show "
-                            f"{files.id}`")
+            return None
         time.sleep(0.2)
+    return held
+
+
+@contextlib.contextmanager
+def hold_submission(files: SweepFiles) -> Any:
+    """The sweep's coordinator lock, held while its cases are submitted (what a coordinator would hold)."""
+    held = wait_for_lock(files)
+    if held is None:
+        raise UserError(f"{files.id} is being submitted by another command right now; `tuiapp sweep show "
+                        f"{files.id}`")
     try:
         yield
     finally:
@@ -313,14 +333,9 @@ def cancel(ref: str, store: RunStore | None = None) -> SweepRecord:
 def coordinate(argv: list[str]) -> None:
     home, sweep_id = Path(argv[0]), argv[1]
     files = SweepFiles(home, sweep_id)
-    files.folder.mkdir(parents=True, exist_ok=True)
-    lock = files.lock
-    deadline = time.time() + LOCK_WAIT_S  # a coordinator that has just ended may still be exiting: wait for it
-    while hold_lock(lock) is None:
-        if time.time() > deadline:  # another coordinator runs this sweep: leave it
-            print(f"another coordinator holds {sweep_id}; this one exits", file=sys.stderr, flush=True)
-            return
-        time.sleep(0.2)
+    if wait_for_lock(files) is None:  # another coordinator runs this sweep: leave it (the lock is kept to the end)
+        print(f"another coordinator holds {sweep_id}; this one exits", file=sys.stderr, flush=True)
+        return
     print(f"coordinator {os.getpid()} holds the sweep from {time.time():.6f}", flush=True)  # (the sweep's log)
     store = RunStore(home)
     sweeps = SweepStore(store)
@@ -371,10 +386,9 @@ def coordinate(argv: list[str]) -> None:
                     time.sleep(POLL_S)
                 status = CANCELLED
                 break
-            unpruned = set(prune.PruneLog.load(files.pruning).exempt) if sweep.options.get("prune") else set()
-            todo = [c for c in cases if c.key not in runs or (
-                (runs[c.key].status in SWEEP_CONTINUES or (runs[c.key].status == PRUNED and c.key in unpruned))
-                and c.key not in retried)]
+            unpruned = unpruned_of(sweep, files)
+            todo = [c for c in cases if c.key not in runs or (runs_again(runs[c.key], unpruned)
+                                                               and c.key not in retried)]
             if not todo and not active:
                 break
             active_keys = {r.case_key for r in active}

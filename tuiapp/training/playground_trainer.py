@@ -75,7 +75,7 @@ def train(ctx: RunContext) -> None:
                 "val_loss": net.loss(xt, yt, l1, l2), "val_accuracy": float(np.mean(test_probs.argmax(axis=1) == yt)),
                 "learning_rate": lr, "seconds": round(seconds, 4), "samples_per_s": round(len(x) / max(seconds, 1e-9), 1)}):
             return
-    test_probs = net.forward(xt)[0]
-    ctx.emit("test", test_accuracy=float(np.mean(test_probs.argmax(axis=1) == yt)), test_loss=net.loss(xt, yt, l1, l2))
-    ctx.complete({"test_accuracy": float(np.mean(test_probs.argmax(axis=1) == yt)),
-                  "test_loss": net.loss(xt, yt, l1, l2)})
+    test = {"test_accuracy": float(np.mean(net.forward(xt)[0].argmax(axis=1) == yt)),
+            "test_loss": net.loss(xt, yt, l1, l2)}
+    ctx.emit("test", **test)
+    ctx.complete(test)
