@@ -8,7 +8,8 @@ from models.common import ACTIVATIONS, IMAGE_PARAMS, REGULARIZER_PARAMS, TRAININ
 from models.spec import Param
 
 MLP_PARAMS: tuple[Param, ...] = (
-    Param("units", "intlist", [256, 256], "hidden layer widths, e.g. 256,256", min=1, max=8192, min_items=1),
+    Param("units", "intlist", [256, 256], "hidden layer widths, e.g. 256,256", min=1, max=8192, min_items=1,
+          max_items=16),
     Param("activation", "choice", "relu", "hidden activation", choices=ACTIVATIONS),
     Param("dropout", "float", 0.0, "dropout rate after each hidden layer", min=0.0, max=0.95),
     Param("output_activation", "choice", "softmax", "output activation", choices=("softmax", "sigmoid", "linear")),

@@ -125,12 +125,36 @@ def register(app: typer.Typer) -> None:
                                                                 "and the weights (networks on the plane).")] = False,
         test_points: Annotated[bool, typer.Option("--test-points", help="--regions: draw the test points, not "
                                                                         "the training points.")] = False,
+        gradients: Annotated[bool, typer.Option("--gradients", help="Only the gradient flow and unit health per "
+                                                                    "layer over the epochs.")] = False,
+        feature_maps: Annotated[bool, typer.Option("--feature-maps", help="Only a CNN's filters and the feature maps "
+                                                                          "of one test image.")] = False,
+        hidden_states: Annotated[bool, typer.Option("--hidden-states", help="Only an RNN's hidden state over the "
+                                                                            "time steps for one test image.")] = False,
+        activations: Annotated[bool, typer.Option("--activations", help="Only an MLP's hidden activations for one "
+                                                                        "test image, and per class.")] = False,
+        image: Annotated[int | None, typer.Option("--image", help="The test image (its index in the test set) of "
+                                                                  "--feature-maps, --hidden-states or --activations; "
+                                                                  "default: the first misclassified one.")] = None,
     ) -> None:
         """Config, curves, confusion matrix, weight table and misclassified images of a run."""
-        from tuiapp.cli.show import show_regions, show_run
+        from tuiapp.cli.show import INSIDE_FLAGS, show_gradients, show_inside, show_regions, show_run
 
+        chosen = [flag for flag, on in (("--regions", regions or test_points), ("--gradients", gradients),
+                                        ("--feature-maps", feature_maps), ("--hidden-states", hidden_states),
+                                        ("--activations", activations)) if on]
+        if len(chosen) > 1:
+            raise UserError(f"{' and '.join(chosen)}: choose one view at a time")
+        if image is not None and not (chosen and chosen[0] in INSIDE_FLAGS):
+            raise UserError(f"--image {image}: it chooses the test image of {', '.join(INSIDE_FLAGS)}; add one of them")
         if regions or test_points:
             show_regions(run, epoch, as_json, test_points)
+            return
+        if gradients:
+            show_gradients(run, epoch, as_json)
+            return
+        if chosen:
+            show_inside(run, chosen[0], image, as_json)
             return
         from tuiapp.views.chart import AXES, ChartOptions
 

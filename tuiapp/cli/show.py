@@ -49,6 +49,59 @@ def show_regions(ref: str, epoch: int | None, as_json: bool, test: bool = False)
         console.print(part)
 
 
+def show_gradients(ref: str, epoch: int | None, as_json: bool) -> None:
+    """`tuiapp show RUN --gradients`: gradient flow and unit health per layer; with --json, `gradients`: one entry
+    per recorded epoch with its layers in network order."""
+    from tuiapp.views.inside import gradients_json, render_gradients
+    from tuiapp.views.sections import INSIDE_FAMILIES, family_of
+
+    record = RunStore().get_current(ref)
+    state = RunState.from_events(read_run_events(record.dir))
+    if not state.gradients:
+        if family_of(record) not in INSIDE_FAMILIES:
+            raise UserError(f"--gradients: run {record.id} is a {record.arch}; gradients are recorded for the "
+                            "scratch-mlp, mlp, softmax-regression, cnn and rnn networks")
+        raise UserError(f"--gradients: run {record.id} has recorded none yet (they are recorded at the end of each "
+                        "epoch; runs made before this version have none)")
+    if as_json:
+        print(json.dumps({"id": record.id, "gradients": gradients_json(state)}, separators=(",", ":")))
+        return
+    console = make_console()
+    for part in render_gradients(state, table_width(console), console.color_system is not None, epoch):
+        console.print(part)
+
+
+# flag -> (kind of inside record, its renderer in views.inside)
+INSIDE_FLAGS = {"--feature-maps": ("cnn", "render_feature_maps"), "--hidden-states": ("rnn", "render_hidden_states"),
+                "--activations": ("mlp", "render_activations")}
+
+
+def show_inside(ref: str, flag: str, image: int | None, as_json: bool) -> None:
+    """`tuiapp show RUN --feature-maps | --hidden-states | --activations [--image N] [--json]`."""
+    from tuiapp.views import inside
+
+    record = RunStore().get_current(ref)
+    kind, renderer = INSIDE_FLAGS[flag]
+    arch_kind = {"scratch": "mlp", "mlp": "mlp", "cnn": "cnn", "rnn": "rnn"}
+    from tuiapp.views.sections import family_of
+
+    if arch_kind.get(family_of(record) or "") != kind:
+        what = {"cnn": "a network with convolutions (cnn)", "rnn": "a recurrent network (rnn)",
+                "mlp": "a multilayer perceptron with hidden layers (mlp, scratch-mlp)"}[kind]
+        raise UserError(f"{flag}: run {record.id} is a {record.arch}; {flag} is drawn for {what}")
+    loaded = inside.load_record(record.dir, kind, flag, record)
+    test_size = RunState.from_events(read_run_events(record.dir)).data.get("test")
+    at = loaded.position(image, test_size if isinstance(test_size, int) else None)
+    if as_json:
+        print(json.dumps({"id": record.id, flag.strip("-").replace("-", "_"): inside.inside_json(loaded, loaded.images[at])},
+                         separators=(",", ":")))
+        return
+    console = make_console()
+    for part in getattr(inside, renderer)(loaded, loaded.images[at], table_width(console) or 100,
+                                          console.color_system is not None):
+        console.print(part)
+
+
 def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart=None) -> None:
     """Print everything known about a run."""
     store = RunStore()

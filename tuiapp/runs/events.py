@@ -151,8 +151,18 @@ class PlaneEvent(_Base, total=False):
     classes: int
 
 
+class GradientsEvent(_Base, total=False):
+    """Gradient flow and unit health on the fixed probe batch after an epoch: per layer with weights, in network
+    order, {layer, kernel_norm, bias_norm, update_ratio, dead, saturated} (training/stats.health_rows)."""
+    epoch: int
+    layers: list[dict[str, Any]]
+    probe: int
+    backend: str
+
+
 Event = (StatusEvent | DataEvent | ModelEvent | BatchEvent | EpochEvent | ConfusionEvent | WeightsEvent | TestEvent
-         | MisclassifiedEvent | TextEvent | StepEvent | LogEvent | AgreeEvent | PlaneEvent)
+         | MisclassifiedEvent | TextEvent | StepEvent | LogEvent | AgreeEvent | PlaneEvent
+         | GradientsEvent)
 
 
 
@@ -179,6 +189,7 @@ KINDS: dict[str, Kind] = {
     "log": Kind(LogEvent, {"message": (str,)}),
     "agree": Kind(AgreeEvent, {"rows": (list,)}),
     "plane": Kind(PlaneEvent, {"what": (str,)}),
+    "gradients": Kind(GradientsEvent, {"epoch": (int,), "layers": (list,)}),
 }
 REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {kind: spec.required for kind, spec in KINDS.items()}
 EVENT_TYPES = tuple(REQUIRED)

@@ -77,6 +77,7 @@ class RunDir:
     RESERVE = ".reserve"  # room kept back for the last words on a full disk
     CANCEL_REQUEST = "cancel-requested"  # a launcher without signals asks its worker to stop by this file
     LOCK = "worker.lock"  # held (flock) by the run's one worker for its whole life
+    INSIDE = "inside.npz"  # what the network computed for a few test images at its latest epoch (runs/inside.py)
     PRUNE = "prune.json"  # the sweep's pruning decision for this run (written by its worker when it is pruned)
     MODEL_STEM, LAST_STEM, CHECKPOINT_STEM = "model", "last", "checkpoint"
 
@@ -137,6 +138,10 @@ class RunDir:
     @property
     def cancel_request(self) -> Path:
         return self.path / self.CANCEL_REQUEST
+
+    @property
+    def inside(self) -> Path:
+        return self.path / self.INSIDE
 
     @property
     def prune(self) -> Path:

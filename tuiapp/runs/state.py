@@ -34,6 +34,7 @@ class RunState:
     logs: list[str] = field(default_factory=list)
     plane: dict[str, Any] = field(default_factory=dict)  # the playground's points (train, test, features, ...)
     plane_weights: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # epoch -> layers
+    gradients: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # epoch -> layers (health_rows)
     extra: dict[str, Any] = field(default_factory=dict)
     last_event: float = 0.0
     views: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # what views keep between draws
@@ -109,6 +110,9 @@ class RunState:
         elif event.get("what") == "points":
             self.plane = event
 
+    def _fold_gradients(self, event: dict[str, Any]) -> None:
+        self.gradients[event["epoch"]] = event["layers"]
+
     def _fold_extra(self, event: dict[str, Any]) -> None:
         self.extra[event.get("type", "")] = event
 
@@ -119,6 +123,7 @@ class RunState:
         self.batches = [b for b in self.batches if b["epoch"] <= epoch]
         self.weights = {k: v for k, v in self.weights.items() if k <= epoch}
         self.plane_weights = {k: v for k, v in self.plane_weights.items() if k <= epoch}
+        self.gradients = {k: v for k, v in self.gradients.items() if k <= epoch}
         self.confusion = {k: v for k, v in self.confusion.items() if k[1] <= epoch and k[0] != "test"}
         self.texts = [t for t in self.texts if t.get("epoch", 0) <= epoch]
         self.test, self.misclassified = {}, {}
@@ -150,5 +155,6 @@ FOLDS: dict[str, Callable[[RunState, dict[str, Any]], None]] = {
     "weights": RunState._fold_weights, "test": RunState._fold_test, "misclassified": RunState._fold_misclassified,
     "text": RunState._fold_text, "step": RunState._fold_step, "log": RunState._fold_log,
     "agree": RunState._fold_extra, "plane": RunState._fold_plane,
+    "gradients": RunState._fold_gradients,
 }
 assert set(FOLDS) == set(KINDS), "every event kind needs a fold"

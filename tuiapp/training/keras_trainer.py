@@ -16,6 +16,7 @@ import numpy as np
 from tuiapp.errors import UserError
 from tuiapp.training.context import RunContext
 from tuiapp.training.imagedata import Prepared, data_event, load_for_run
+from tuiapp.training.keras_inside import inside_for
 from tuiapp.training.keras_utils import (
     configure_backend,
     device_name,
@@ -52,6 +53,7 @@ class Evaluator:
         self.loss_fn = _keras().losses.get(loss)
         self.previous: dict[str, np.ndarray] | None = None
         self.probe: Any = None
+        self.inside = inside_for(ctx, model, prepared, loss, ctx.hp["seed"])
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.model.predict(x, batch_size=PREDICT_BATCH, verbose=0))
@@ -85,6 +87,8 @@ class Evaluator:
         weights = layer_weights(self.model)
         self.ctx.emit("weights", epoch=epoch, layers=weight_stats(weights, self.previous, self._dead_units()))
         self.previous = snapshot(weights)
+        if self.inside is not None:
+            self.inside.record(epoch)
         return {"loss": float(logs.get("loss", math.nan)), "accuracy": float(logs.get("accuracy", math.nan)),
                 "val_loss": self._loss(p.y_val, probs), "val_accuracy": float(np.mean(pred == p.y_val)),
                 "learning_rate": lr, "seconds": round(seconds, 3),

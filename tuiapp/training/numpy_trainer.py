@@ -14,10 +14,71 @@ import numpy as np
 
 from models.scratch.mlp import MLP
 from tuiapp.errors import safe_message
+from tuiapp.runs.inside import IMAGES, InsideRecord
 from tuiapp.runs.rundir import RunDir, RunFileError
 from tuiapp.training.context import RunContext
 from tuiapp.training.imagedata import data_event, find_source, prepare
-from tuiapp.training.stats import confusion, layer_groups, misclassified, snapshot, weight_stats
+from tuiapp.training.stats import (
+    CANDIDATES,
+    confusion,
+    health_rows,
+    layer_groups,
+    misclassified,
+    probe_indices,
+    recorded_images,
+    snapshot,
+    unit_health,
+    weight_stats,
+)
+
+
+class NumpyInside:
+    """Each epoch: the gradients event (the net's own backpropagation on the fixed probe batch) and the inside
+    record of its hidden activations, as the Keras networks record them (`keras_inside.py`)."""
+
+    def __init__(self, ctx: RunContext, net: MLP, names: list[str], prepared: Any, x: np.ndarray, y: np.ndarray):
+        idx = probe_indices(len(x), ctx.hp["seed"])
+        self.ctx, self.net, self.names, self.p = ctx, net, names, prepared
+        self.x, self.y, self.labels = x[idx], y[idx], prepared.y_train[idx]
+        self.layers = sorted({name.rpartition("/")[0] for name in names}, key=[n.rpartition("/")[0] for n in names].index)
+        self.before = self.weights()
+
+    def weights(self) -> dict[str, np.ndarray]:
+        return {name: np.array(w, dtype=np.float64) for name, w in zip(self.names, self.net.get_weights())}
+
+    def record(self, epoch: int) -> None:
+        try:
+            self._record(epoch)
+        except Exception as exc:  # a view must never cost a run
+            self.ctx.emit("log", message=f"inside views not recorded at epoch {epoch}: {type(exc).__name__}: {exc}")
+
+    def _record(self, epoch: int) -> None:
+        net = self.net
+        forward = net.forward(self.x)
+        grads = net._backward(self.x, self.y, forward)
+        now = self.weights()
+        grouped = {layer: [(name.rpartition("/")[2], now[name], g) for name, g in zip(self.names, grads)
+                           if name.rpartition("/")[0] == layer] for layer in self.layers}
+        units = {layer: unit_health(act, a) for layer, act, (_, a) in zip(self.layers, net.activations, forward)}
+        self.ctx.emit("gradients", epoch=epoch, layers=health_rows(list(grouped.items()), self.before, units),
+                      probe=len(self.x), backend="numpy")
+        self.before = now
+        hidden = self.layers[:-1]
+        if not hidden:
+            return
+        xt, yt = self.p.x_test[:CANDIDATES].astype(net.dtype), self.p.y_test[:CANDIDATES]
+        test_forward = net.forward(xt)
+        probs = test_forward[-1][1]
+        chosen, wrong = recorded_images(probs.argmax(axis=1), yt, IMAGES)
+        side = int(round(np.sqrt(xt.shape[1])))
+        record = InsideRecord(kind="mlp", epoch=epoch, images=chosen.tolist(), true=yt[chosen].tolist(),
+                              probs=probs[chosen], default=int(wrong[0]) if len(wrong) else int(chosen[0]),
+                              pictures=xt[chosen].reshape(len(chosen), side, side),
+                              labels=list(self.p.data.class_names))
+        for i, layer in enumerate(hidden):
+            record.add_units(layer, test_forward[i][1][chosen], forward[i][1], self.labels,
+                             len(self.p.data.class_names))
+        record.save(self.ctx.files.inside)
 
 
 def _restore(net: MLP, path: Any, count: int) -> None:
@@ -50,6 +111,7 @@ def train(ctx: RunContext) -> None:
     xv, yv = prepared.x_val.astype(net.dtype), eye[prepared.y_val]
     batches, size, labels = math.ceil(len(x) / hp["batch_size"]), hp["batch_size"], prepared.data.class_names
     state: dict[str, Any] = {"t0": time.time(), "sum": 0.0, "n": 0, "previous": None}
+    inside = NumpyInside(ctx, net, names, prepared, x, y)
 
     def on_batch(epoch: int, batch: int, loss: float) -> bool:
         if batch == 1:
@@ -68,6 +130,7 @@ def train(ctx: RunContext) -> None:
         layers = layer_groups(net.get_weights(), names)
         ctx.emit("weights", epoch=epoch + 1, layers=weight_stats(layers, state["previous"]))
         state["previous"] = snapshot(layers)
+        inside.record(epoch + 1)
         return ctx.epoch_end(epoch + 1, {
             "loss": state["sum"] / max(state["n"], 1), "accuracy": row["train_acc"], "val_loss": val_loss,
             "val_accuracy": row["valid_acc"], "learning_rate": hp["learning_rate"], "seconds": round(seconds, 3),

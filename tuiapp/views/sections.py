@@ -48,7 +48,7 @@ class Section:
 IMAGE_DATASETS = ("mnist", "fashion-mnist")
 
 
-def _family(record: Any) -> str | None:
+def family_of(record: Any) -> str | None:
     import models
 
     arch = models.REGISTRY.get(record.arch)
@@ -68,6 +68,41 @@ def render_plane(view: View) -> list[Any]:
     from tuiapp.views.regions import render_regions
 
     return render_regions(view.state, view.epoch, view.width, view.color, view.extra.get("test", False))
+
+
+def render_gradients(view: View) -> list[Any]:
+    """Gradient flow and unit health per layer over the epochs (`views.inside`)."""
+    from tuiapp.views.inside import render_gradients as draw
+
+    return draw(view.state, view.width, view.color, view.epoch if view.epoch in view.state.gradients else None)
+
+
+def _inside(kind: str, draw: Callable[..., list[Any]], **options: Any) -> Callable[[View], list[Any]]:
+    """A renderer of one image's inside view of a `kind` of network (the image in `view.extra["image"]`)."""
+
+    def render_inside(view: View) -> list[Any]:
+        from tuiapp.runs.inside import InsideRecord
+        from tuiapp.runs.rundir import RunDir
+
+        record = InsideRecord.load(RunDir(view.record.dir).inside)
+        if record is None or record.kind != kind:
+            return [Text("recorded by the worker at the end of each epoch: nothing yet", style="dim")]
+        extra = {k: view.extra[k] for k in options if k in view.extra}
+        return draw(record, view.extra.get("image"), view.width or 100, view.color, **{**options, **extra})
+
+    return render_inside
+
+
+def _draws(name: str) -> Callable[..., list[Any]]:
+    def draw(*args: Any, **kwargs: Any) -> list[Any]:
+        from tuiapp.views import inside
+
+        return getattr(inside, name)(*args, **kwargs)
+
+    return draw
+
+
+INSIDE_FAMILIES = ("scratch", "mlp", "cnn", "rnn")  # the networks whose worker records gradients (and inside views)
 
 
 def render_live(view: View) -> list[Any]:
@@ -168,6 +203,14 @@ SECTIONS: list[Section] = [
     Section("regions", "Regions", lambda r: _input_kind(r) == "plane" or (
         r.arch in ("perceptron", "xor-mlp") and r.config.data in ("and", "or", "xor")), render_plane,
             "tuiapp.ui.panels.regions:RegionsPanel"),
+    Section("gradients", "Gradients", lambda r: family_of(r) in INSIDE_FAMILIES, render_gradients),
+    Section("maps", "Feature maps", lambda r: family_of(r) == "cnn",
+            _inside("cnn", _draws("render_feature_maps"), every=False), "tuiapp.ui.panels.inside:InsidePanel"),
+    Section("states", "Hidden states", lambda r: family_of(r) == "rnn",
+            _inside("rnn", _draws("render_hidden_states")), "tuiapp.ui.panels.inside:InsidePanel"),
+    Section("activations", "Activations", lambda r: family_of(r) in ("mlp", "scratch") and bool(
+        r.config.hp.get("units")), _inside("mlp", _draws("render_activations")),
+            "tuiapp.ui.panels.inside:InsidePanel"),
     Section("steps", "Steps", lambda r: _input_kind(r) == "toy", render_steps, "tuiapp.ui.panels.steps:StepsPanel"),
     Section("config", "Config", lambda r: True, render_config),
 ]

@@ -22,11 +22,13 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from tuiapp.runs.status import RESUMABLE
 from tuiapp.ui.panels import panel_class
 from tuiapp.ui.panels.base import Panel
+from tuiapp.ui.panels.inside import InsidePanel
 from tuiapp.ui.widgets.panels import ConfusionMatrixView, LossChart, StepView
 from tuiapp.views.follow import RunFollower
 from tuiapp.views.sections import SECTIONS, View, sections_for
 
 TABS = tuple(f"tab-{s.id}" for s in SECTIONS)
+INSIDE_TABS = tuple(f"tab-{s.id}" for s in SECTIONS if s.widget.endswith(":InsidePanel"))
 POLL_S = 0.1
 REDRAW_S = 0.5  # panels redraw at most twice a second, each only when its own data changed
 
@@ -46,6 +48,8 @@ class RunScreen(Screen[None]):
         Binding("comma", "cursor(-1)", "Cursor left", key_display=","),
         Binding("full_stop", "cursor(1)", "Cursor right", key_display="."),
         Binding("t", "regions_points", "Test/train points"),
+        Binding("i", "image(1)", "Next image"),
+        Binding("I", "image(-1)", "Previous image", show=False),
         Binding("n", "step(1)", "Next step"),
         Binding("p", "step(-1)", "Previous step"),
         Binding("pagedown", "page(1)", "Page down", show=False, priority=True),  # whatever has the focus
@@ -142,7 +146,16 @@ class RunScreen(Screen[None]):
             return self.query_one("#tabs", TabbedContent).active == "tab-live"
         if action == "regions_points":
             return self.query_one("#tabs", TabbedContent).active == "tab-regions"
+        if action == "image":
+            return self.query_one("#tabs", TabbedContent).active in INSIDE_TABS
         return True
+
+    def action_image(self, step: int) -> None:
+        """An inside view's tab: show the next (or previous) recorded test image."""
+        active = self.query_one("#tabs", TabbedContent).active
+        for panel in self.query(InsidePanel):
+            if f"tab-{panel.section.id}" == active:
+                panel.cycle(step)
 
     def action_regions_points(self) -> None:
         """The Regions tab: draw the test points instead of the training points, or back."""
