@@ -224,3 +224,34 @@ def test_bad_inputs_of_the_inside_views(home):
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert said in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+async def test_the_run_screen_shows_gradients_and_feature_maps_at_80x24_and_cycles_images(home):
+    from textual.widgets import Static, TabbedContent
+
+    from tests.test_ui import text_of, until
+    from tuiapp.ui.app import make_app
+    from tuiapp.ui.screens.run import RunScreen
+
+    run_id = _train(home, "cnn", "--epochs", "1", "--set", "filters=4,4")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        app.open_run(run_id)
+        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.state.epochs, 20)
+        tabs = app.screen.query_one("#tabs", TabbedContent)
+        titles = [str(tab.label) for tab in tabs.query("ContentTab")]
+        assert titles == ["1 Live", "2 Weights", "3 Images", "4 Gradients", "5 Feature maps", "6 Config"]
+        await pilot.press("4")
+        await until(pilot, lambda: "gradient flow after epoch 1" in text_of(app.screen.query_one("#gradients",
+                                                                                                 Static)), 10)
+        await pilot.press("5")
+        body = app.screen.query_one("#maps-body", Static)
+        await until(pilot, lambda: "feature maps, epoch 1" in text_of(body), 10)
+        first = text_of(body).splitlines()[0]
+        assert "conv_1 (Conv2D): 4 maps of 11x11" in text_of(body)  # every map, in the panel
+        await pilot.press("i")
+        await until(pilot, lambda: text_of(body).splitlines()[0] != first, 10)
+        assert "test image" in text_of(body).splitlines()[0]
+        await pilot.press("I")
+        await until(pilot, lambda: text_of(body).splitlines()[0] == first, 10)

@@ -36,10 +36,11 @@ async def test_dashboard_keys_follow_the_run_and_are_in_words(home):
         assert "Show the Text tab" not in commands and "Show the Steps tab" not in commands  # not a text or toy run
         assert not any("square_bracket" in help_ for help_ in commands.values())
         tabs = screen.query_one("#tabs", TabbedContent)
-        assert {pane.id for pane in tabs.query("TabPane")} == {"tab-live", "tab-weights", "tab-images", "tab-config"}
+        assert {pane.id for pane in tabs.query("TabPane")} == {"tab-live", "tab-weights", "tab-images", "tab-gradients",
+                                                              "tab-activations", "tab-config"}
         footer = "".join(str(key.render()) for key in screen.query_one(Footer).query("FooterKey"))
         assert "Cancel" not in footer and "square" not in footer
-        await pilot.press("4")  # the fourth of this run's tabs, as its title says
+        await pilot.press("6")  # the sixth of this run's tabs, as its title says
         await until(pilot, lambda: tabs.active == "tab-config", 5)
         scroll = tabs.get_pane("tab-config").query_one("VerticalScroll")
         await pilot.pause(0.3)

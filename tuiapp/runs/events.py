@@ -158,6 +158,7 @@ class GradientsEvent(_Base, total=False):
     layers: list[dict[str, Any]]
     probe: int
     backend: str
+    seconds: float  # what recording this and the epoch's inside views took (benchmarks/inside.py reads it)
 
 
 Event = (StatusEvent | DataEvent | ModelEvent | BatchEvent | EpochEvent | ConfusionEvent | WeightsEvent | TestEvent

@@ -10,6 +10,7 @@ plus the regularizers, in inference mode (no dropout, so the same weights and ba
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from tuiapp.training.keras_utils import synced
 from tuiapp.training.stats import CANDIDATES, health_rows, probe_indices, recorded_images, unit_health
 
 RECURRENT = ("SimpleRNN", "LSTM", "GRU")
+PROBS, STATES, STEP_PROBS = "(probabilities)", "(states)", "(step probabilities)"  # the probe's other outputs
 
 
 def _keras() -> Any:
@@ -28,33 +30,49 @@ def _keras() -> Any:
     return keras
 
 
-def _grads_tensorflow(model: Any, loss_fn: Callable, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+def _tensorflow(model: Any, loss_fn: Callable) -> tuple[Gradients, Forward]:
     import tensorflow as tf  # engine code: each backend differentiates in its own way
 
-    with tf.GradientTape() as tape:
-        pred = model(x, training=False)
-        loss = tf.reduce_mean(loss_fn(y, pred)) + sum(model.losses)
-    return [np.asarray(g) for g in tape.gradient(loss, model.trainable_variables)]
+    def gradients(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+        with tf.GradientTape() as tape:
+            pred = model(x, training=False)
+            loss = tf.reduce_mean(loss_fn(y, pred)) + sum(model.losses)
+        return [np.asarray(g) for g in tape.gradient(loss, model.trainable_variables)]
+
+    def forward(probe: Any, x: np.ndarray) -> list[np.ndarray]:  # eager: no tf.data pipeline for a few images
+        out = probe(x, training=False)
+        return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+    return gradients, forward
 
 
-def _grads_jax(model: Any, loss_fn: Callable, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+def _jax(model: Any, loss_fn: Callable) -> tuple[Gradients, Forward]:
     import jax
     import jax.numpy as jnp
 
-    trainable = [v.value for v in model.trainable_variables]
-    fixed = [v.value for v in model.non_trainable_variables]
-
-    def loss(values: list[Any]) -> Any:
+    def loss(values: list[Any], fixed: list[Any], x: Any, y: Any) -> Any:
         pred, _, losses = model.stateless_call(values, fixed, x, training=False, return_losses=True)
         return jnp.mean(loss_fn(y, pred)) + sum(losses)
 
-    return [np.asarray(g) for g in jax.grad(loss)(trainable)]
+    grad = jax.jit(jax.grad(loss))  # compiled once (op by op, the first epoch took seconds)
+
+    def gradients(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+        values = [v.value for v in model.trainable_variables]
+        return [np.asarray(g) for g in grad(values, [v.value for v in model.non_trainable_variables], x, y)]
+
+    def forward(probe: Any, x: np.ndarray) -> list[np.ndarray]:  # predict: compiled once per shape
+        out = probe.predict(x, batch_size=len(x), verbose=0)
+        return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])]
+
+    return gradients, forward
 
 
-# backend -> its gradient of the probe loss with respect to model.trainable_variables (a new backend: one line)
-GRADIENTS: dict[str, Callable[[Any, Callable, np.ndarray, np.ndarray], list[np.ndarray]]] = {
-    "tensorflow": _grads_tensorflow, "jax": _grads_jax,
-}
+Gradients = Callable[[np.ndarray, np.ndarray], list[np.ndarray]]
+Forward = Callable[[Any, np.ndarray], list[np.ndarray]]
+
+# backend -> (the gradient of the probe loss with respect to model.trainable_variables, a forward pass of a model
+# on a few examples), made for one model; a new backend is one function and one line here
+BACKENDS: dict[str, Callable[[Any, Callable], tuple[Gradients, Forward]]] = {"tensorflow": _tensorflow, "jax": _jax}
 
 
 def _activation(layer: Any) -> str:
@@ -94,9 +112,34 @@ class KerasInside:
         self.health_layers = [layer for layer in model.layers if _activation(layer) or type(layer).__name__ in RECURRENT]
         self.view_layers = [layer for layer in model.layers if self._viewed(layer)]
         wanted = {id(layer) for layer in self.health_layers + self.view_layers}
-        self.outputs = [layer for layer in model.layers if id(layer) in wanted]
-        self.probe = keras.Model(model.inputs, [layer.output for layer in self.outputs]) if self.outputs else None
+        named = [(layer.name, layer.output) for layer in model.layers if id(layer) in wanted]
+        named.append((PROBS, model.outputs[0]))
+        self.twin: tuple[Any, Any] | None = None
+        if self.kind == "rnn":
+            named += self._steps()
+        self.names = [name for name, _ in named]
+        # one model for every output a view reads, always called on batches of the same size (the probe batch, the
+        # first CANDIDATES test images): compiled once
+        self.probe = keras.Model(model.inputs, [tensor for _, tensor in named])
         self.before = self.weights()
+        made = BACKENDS.get(self.backend)
+        self.grad, self.forward = made(model, self.loss_fn) if made else (None, None)
+
+    def _steps(self) -> list[tuple[str, Any]]:
+        """The last recurrent layer again with return_sequences (a twin given its weights each epoch), and the
+        layers after it applied at every step: the hidden state and the prediction after each step."""
+        layers = self.model.layers
+        last = max(i for i, layer in enumerate(layers) if type(layer).__name__ in RECURRENT)
+        rnn = layers[last]
+        below = self.model.inputs[0] if last == 0 else layers[last - 1].output
+        twin = type(rnn).from_config({**rnn.get_config(), "return_sequences": True, "name": rnn.name + "_steps"})
+        states = twin(below)
+        twin.set_weights(rnn.get_weights())
+        self.twin = (twin, rnn)
+        out = states
+        for layer in layers[last + 1:]:
+            out = layer(out)  # Dense on (steps, units): every step; Dropout: nothing in inference
+        return [(STATES, states), (STEP_PROBS, out)]
 
     def _viewed(self, layer: Any) -> bool:
         kind = type(layer).__name__
@@ -112,28 +155,34 @@ class KerasInside:
                 for w in self.model.trainable_variables}
 
     def _outputs(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        if self.probe is None:
+        if self.forward is None:
             return {}
-        out = self.probe.predict(x, batch_size=len(x), verbose=0)
-        out = [out] if len(self.outputs) == 1 else out
-        return {layer.name: np.asarray(o) for layer, o in zip(self.outputs, out)}
+        if self.twin is not None:
+            twin, rnn = self.twin
+            twin.set_weights(rnn.get_weights())
+        return dict(zip(self.names, self.forward(self.probe, x)))
 
     # -- each epoch --------------------------------------------------------------------------------------
     def record(self, epoch: int) -> None:
-        """The gradients event and the inside views of this epoch (a failure is logged, never fatal)."""
+        """The inside views of this epoch, then its gradients event with what recording took (`seconds`); a
+        failure is logged, never fatal."""
+        t0 = time.perf_counter()
         try:
             synced(self.model)
             outputs = self._outputs(self.x)
-            self._gradients(epoch, outputs)
+            rows = self._gradients(outputs)
             self._views(epoch, outputs)
         except Exception as exc:  # a view must never cost a run
             self.ctx.emit("log", message=f"inside views not recorded at epoch {epoch}: {type(exc).__name__}: {exc}")
-
-    def _gradients(self, epoch: int, outputs: dict[str, np.ndarray]) -> None:
-        grad_of = GRADIENTS.get(self.backend)
-        if grad_of is None:
             return
-        grads = grad_of(self.model, self.loss_fn, self.x, self.y)
+        if rows is not None:
+            self.ctx.emit("gradients", epoch=epoch, layers=rows, probe=len(self.x), backend=self.backend,
+                          seconds=round(time.perf_counter() - t0, 4))
+
+    def _gradients(self, outputs: dict[str, np.ndarray]) -> list[dict[str, Any]] | None:
+        if self.grad is None:
+            return None
+        grads = self.grad(self.x, self.y)
         now = self.weights()
         layers: dict[str, list[tuple[str, np.ndarray, np.ndarray]]] = {}
         for var, grad in zip(self.model.trainable_variables, grads):
@@ -144,59 +193,30 @@ class KerasInside:
                  for layer in self.health_layers if layer.name in outputs}
         rows = health_rows(list(layers.items()), self.before, units)
         self.before = now
-        self.ctx.emit("gradients", epoch=epoch, layers=rows, probe=len(self.x), backend=self.backend)
-
-    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The recorded test images, their class probabilities, and the misclassified ones among them."""
-        x, y = self.p.x_test[:CANDIDATES], self.p.y_test[:CANDIDATES]
-        probs = np.asarray(self.model.predict(x, batch_size=CANDIDATES, verbose=0))
-        chosen, wrong = recorded_images(probs.argmax(axis=1), y, IMAGES)
-        return chosen, probs[chosen], wrong
+        return rows
 
     def _views(self, epoch: int, probe_outputs: dict[str, np.ndarray]) -> None:
-        if self.kind == "mlp" and not self.view_layers:
+        if self.kind == "mlp" and not self.view_layers or self.forward is None:
             return
-        chosen, probs, wrong = self._candidates()
-        x = self.p.x_test[chosen]
+        outputs = self._outputs(self.p.x_test[:CANDIDATES])
+        probs = outputs[PROBS]
+        chosen, wrong = recorded_images(probs.argmax(axis=1), self.p.y_test[:CANDIDATES], IMAGES)
         record = InsideRecord(kind=self.kind, epoch=epoch, images=chosen.tolist(),
-                              true=self.p.y_test[chosen].tolist(), probs=probs,
+                              true=self.p.y_test[chosen].tolist(), probs=probs[chosen],
                               default=int(wrong[0]) if len(wrong) else int(chosen[0]) if len(chosen) else 0,
-                              pictures=_square(x),
-                              labels=list(self.p.data.class_names))
+                              pictures=_square(self.p.x_test[chosen]), labels=list(self.p.data.class_names))
         if self.kind == "cnn":
-            outputs = self._outputs(x)
             for layer in self.view_layers:
-                record.add_maps(layer.name, type(layer).__name__, outputs[layer.name])
+                record.add_maps(layer.name, type(layer).__name__, outputs[layer.name][chosen])
             first = next(layer for layer in self.model.layers if type(layer).__name__ == "Conv2D")
             record.filters = np.asarray(first.kernel.numpy(), dtype=np.float32)
         elif self.kind == "mlp":
-            outputs = self._outputs(x)
             for layer in self.view_layers:
-                record.add_units(layer.name, outputs[layer.name], probe_outputs[layer.name], self.labels,
+                record.add_units(layer.name, outputs[layer.name][chosen], probe_outputs[layer.name], self.labels,
                                  len(self.p.data.class_names))
         else:
-            self._hidden_states(record, x)
+            record.add_states(self.twin[1].name, outputs[STATES][chosen], outputs[STEP_PROBS][chosen])
         record.save(self.ctx.files.inside)
-
-    def _hidden_states(self, record: InsideRecord, x: np.ndarray) -> None:
-        """The last recurrent layer run again with return_sequences (its own weights), and the layers after it
-        applied at every step: the hidden state and the prediction after each step."""
-        keras = _keras()
-        layers = self.model.layers
-        last = max(i for i, layer in enumerate(layers) if type(layer).__name__ in RECURRENT)
-        rnn = layers[last]
-        below = x if last == 0 else np.asarray(keras.Model(self.model.inputs, layers[last - 1].output).predict(
-            x, batch_size=len(x), verbose=0))
-        twin = type(rnn).from_config({**rnn.get_config(), "return_sequences": True, "name": rnn.name + "_steps"})
-        twin.build(below.shape)
-        twin.set_weights(rnn.get_weights())
-        states = np.asarray(keras.ops.convert_to_numpy(twin(below, training=False)))  # (images, steps, units)
-        n, steps, units = states.shape
-        flat = states.reshape(n * steps, units)
-        for layer in layers[last + 1:]:
-            flat = layer(flat, training=False)
-        step_probs = np.asarray(keras.ops.convert_to_numpy(flat)).reshape(n, steps, -1)
-        record.add_states(rnn.name, states, step_probs)
 
 
 def inside_for(ctx: Any, model: Any, prepared: Any, loss: str, seed: int) -> KerasInside | None:

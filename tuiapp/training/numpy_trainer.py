@@ -47,12 +47,13 @@ class NumpyInside:
         return {name: np.array(w, dtype=np.float64) for name, w in zip(self.names, self.net.get_weights())}
 
     def record(self, epoch: int) -> None:
+        t0 = time.perf_counter()
         try:
-            self._record(epoch)
+            self._record(epoch, t0)
         except Exception as exc:  # a view must never cost a run
             self.ctx.emit("log", message=f"inside views not recorded at epoch {epoch}: {type(exc).__name__}: {exc}")
 
-    def _record(self, epoch: int) -> None:
+    def _record(self, epoch: int, t0: float) -> None:
         net = self.net
         forward = net.forward(self.x)
         grads = net._backward(self.x, self.y, forward)
@@ -60,12 +61,16 @@ class NumpyInside:
         grouped = {layer: [(name.rpartition("/")[2], now[name], g) for name, g in zip(self.names, grads)
                            if name.rpartition("/")[0] == layer] for layer in self.layers}
         units = {layer: unit_health(act, a) for layer, act, (_, a) in zip(self.layers, net.activations, forward)}
-        self.ctx.emit("gradients", epoch=epoch, layers=health_rows(list(grouped.items()), self.before, units),
-                      probe=len(self.x), backend="numpy")
+        rows = health_rows(list(grouped.items()), self.before, units)
         self.before = now
         hidden = self.layers[:-1]
-        if not hidden:
-            return
+        if hidden:
+            self._views(epoch, hidden, forward)
+        self.ctx.emit("gradients", epoch=epoch, layers=rows, probe=len(self.x), backend="numpy",
+                      seconds=round(time.perf_counter() - t0, 4))
+
+    def _views(self, epoch: int, hidden: list[str], forward: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        net = self.net
         xt, yt = self.p.x_test[:CANDIDATES].astype(net.dtype), self.p.y_test[:CANDIDATES]
         test_forward = net.forward(xt)
         probs = test_forward[-1][1]
