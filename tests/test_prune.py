@@ -48,20 +48,73 @@ def test_median_rule_judges_after_the_warm_up_against_the_other_cases_at_that_ep
     assert prune.decide(loss, observed, "d", 2, 0.99)["cutoff"] == pytest.approx(0.92)
 
 
-def test_asha_rungs_and_the_top_third():
+def test_asha_rungs_the_top_third_and_promotions():
     options = {"prune": "asha", "metric": "val_accuracy", "min_epochs": 1, "reduction": 3, "epochs": 20}
     assert prune.rule_of(options).rungs == [1, 3, 9]
-    assert prune.decide(options, [], "a", 1, 0.1) is None  # the first at a rung always goes on
-    observed = [["a", 1, 0.5], ["b", 1, 0.6], ["c", 1, 0.7]]
+    first = prune.decide(options, [], "a", 1, 0.1)  # alone at a rung: not yet in any top third, it stops
+    assert first["rung"] == 1 and first["cutoff"] is None and "none yet" in first["reason"]
+    observed = [["a", 1, 0.5], ["b", 1, 0.6]]
     assert prune.decide(options, observed, "d", 2, 0.0) is None  # not a rung
-    cutoff = prune.quantile([0.5, 0.6, 0.7], 2 / 3)
-    below = prune.decide(options, observed, "d", 1, cutoff - 0.01)
-    assert below["rung"] == 1 and below["cutoff"] == pytest.approx(cutoff)
-    assert prune.decide(options, observed, "d", 1, cutoff + 0.01) is None
+    assert prune.decide(options, observed, "c", 1, 0.7) is None  # the best of 3: the top third, it goes on
+    below = prune.decide(options, observed, "c", 1, 0.55)
+    assert below["cutoff"] == pytest.approx(0.6) and below["others"] == 2
+    # In the log: a and b stop; c's value makes b the best of three: b is promoted (its stop lifted) while c stops
+    log = prune.PruneLog(path=None, options=options)
+    for key, value in (("a", 0.5), ("b", 0.6), ("c", 0.55)):
+        log.observe(key, 1, value, judge=log.judgeable(key, 1))
+    assert sorted(log.decisions) == ["a", "c"] and log.promoted == {"b": 1} and log.waiting() == {"b"}
+    assert not log.judgeable("b", 1) and log.judgeable("b", 3)  # judged again at the next rung only
+    assert prune.replay(options, log.observed) == log.decisions
+
+
+def test_asha_settles_a_rung_so_the_sweep_ends_with_a_case_trained_to_the_end():
+    options = {"prune": "asha", "metric": "val_accuracy", "min_epochs": 1, "reduction": 3, "epochs": 20}
+    log = prune.PruneLog(path=None, options=options)
+    for key, value in (("a", 0.5), ("b", 0.9)):  # two cases only: floor(2/3) = 0 go on by themselves
+        log.observe(key, 1, value, judge=True)
+    assert sorted(log.decisions) == ["a", "b"] and not log.promoted
+    assert log.settle() == ["b"]  # nothing else is coming: the rung's best goes on
+    assert log.settle() == []  # max(1, floor(2/3)) went on already
+    log.observe("b", 2, 0.91, judge=log.judgeable("b", 2))
+    log.observe("b", 3, 0.92, judge=log.judgeable("b", 3))  # alone at rung 2: stops, then settles on
+    assert "b" in log.decisions and log.settle() == ["b"]
+    assert prune.replay(options, log.observed, settled=log.settled) == log.decisions == {"a": log.decisions["a"]}
+
+
+def test_asha_spends_about_one_rung_per_case_on_a_simulated_grid():
+    """16 cases one at a time, promotions first, a rung settled when nothing else can come: the epochs trained are
+    about what synchronous successive halving spends (16 + 5x2 + 1x6 + 1x11 = 43 of 320), whatever the order."""
+    options = {"prune": "asha", "metric": "val_accuracy", "min_epochs": 1, "reduction": 3, "epochs": 20}
+    for seed in range(6):
+        rng = random.Random(seed)
+        skill = {f"c{i}": rng.random() for i in range(16)}
+        log = prune.PruneLog(path=None, options=options)
+        new, reached, trained = list(skill), {}, 0
+        while True:
+            going = [k for k in sorted(log.waiting()) if reached[k] < 20]
+            if going:
+                key = going[0]
+            elif new:
+                key = new.pop(0)
+                reached[key] = 0
+            elif log.settle():
+                continue
+            else:
+                break
+            while reached[key] < 20:
+                reached[key] += 1
+                trained += 1
+                epoch = reached[key]
+                value = round(skill[key] * (1 - 0.8 ** epoch) + rng.random() * 0.02, 4)
+                if log.observe(key, epoch, value, judge=epoch < 20 and log.judgeable(key, epoch)):
+                    break
+        assert trained <= 0.25 * 320, (seed, trained)
+        assert [k for k, e in reached.items() if e == 20], seed  # at least one case trained to the end
+        assert prune.replay(options, log.observed, settled=log.settled) == log.decisions
 
 
 def test_the_log_replays_to_the_same_decisions():
-    options = {"prune": "asha", "metric": "val_accuracy", "min_epochs": 1, "reduction": 2, "epochs": 9}
+    options = {"prune": "median", "metric": "val_accuracy", "warmup": 1, "epochs": 9}
     log = prune.PruneLog(path=None, options=options)
     rng = random.Random(7)
     skill = {f"case-{i}": rng.random() for i in range(12)}
@@ -108,7 +161,15 @@ def test_asha_prunes_records_keeps_history_and_a_pruned_run_resumes(home):
     assert pruned and len(pruned) < 8
     log = json.loads(SweepFiles(home, sweep.id).pruning.read_text())
     assert sorted(log["decisions"]) == sorted(r.case_key for r in pruned)
-    assert prune.replay(log["options"], log["observed"]) == log["decisions"]
+    assert prune.replay(log["options"], log["observed"], settled=log["settled"]) == log["decisions"]
+    assert [r for r in runs if r.status == "finished"]  # at least one case went to the end
+    assert log["promoted"]  # ASHA promoted stopped cases: each continued from its checkpoint, no epoch twice
+    for run in runs:
+        assert [r["epoch"] for r in RunDir(run.dir).read_history()] == list(range(1, run.epoch + 1))
+        starts = [e for e in iter_events(run.dir, "status") if e["status"] == "running"]
+        assert len(starts) == 1 + sum(1 for e in starts[1:] if e.get("resume")), run.id
+    assert any(len([e for e in iter_events(r.dir, "status") if e["status"] == "running"]) > 1 for r in runs
+               if r.case_key in log["promoted"])
     for run in pruned:
         decision = RunDir(run.dir).read_prune()
         assert decision == log["decisions"][run.case_key] and run.error == decision["reason"]

@@ -156,8 +156,25 @@ def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None =
 
 
 def unpruned_of(sweep: SweepRecord, files: SweepFiles) -> set[str]:
-    """The cases `sweep resume --unprune` let go on (none without a pruning rule)."""
-    return set(prune.PruneLog.load(files.pruning).exempt) if sweep.options.get("prune") else set()
+    """The stopped cases that go on: those `sweep resume --unprune` let go, and those ASHA promoted since (none
+    without a pruning rule)."""
+    if not sweep.options.get("prune"):
+        return set()
+    log = prune.PruneLog.load(files.pruning)
+    return set(log.exempt) | log.waiting()
+
+
+def settle_rungs(sweep: SweepRecord, files: SweepFiles) -> list[str]:
+    """ASHA, when no case runs and none is left to start: promote at the lowest rung whose stopped cases wait for
+    nothing more (`PruneLog.settle`); the cases promoted (none without ASHA)."""
+    if sweep.options.get("prune") != "asha":
+        return []
+    with prune.locked(files.pruning):
+        log = prune.PruneLog.load(files.pruning)
+        promoted = log.settle()
+        if promoted:
+            log.save()
+    return promoted
 
 
 def runs_again(run: Any, unpruned: set[str]) -> bool:
@@ -178,6 +195,8 @@ def submit(sweep: SweepRecord, store: RunStore) -> int:
                         sweep.options)
     runs = {r.case_key: r for r in sweeps.runs(sweep.id)}  # reaped: the queue has been asked
     files = SweepFiles(store.home, sweep.id)
+    if runs and len(runs) == len(cases) and not any(r.status in ACTIVE for r in runs.values()):
+        settle_rungs(sweep, files)  # ASHA's rungs that wait for nothing more promote (nobody else is there to)
     unpruned = unpruned_of(sweep, files)
     env = thread_env(sweep.threads)
     items: list[tuple[Any, bool, dict[str, str]]] = []
@@ -390,9 +409,12 @@ def coordinate(argv: list[str]) -> None:
             todo = [c for c in cases if c.key not in runs or (runs_again(runs[c.key], unpruned)
                                                                and c.key not in retried)]
             if not todo and not active:
+                if settle_rungs(sweep, files):  # ASHA: a rung's best stopped cases go on
+                    continue
                 break
             active_keys = {r.case_key for r in active}
-            todo = [c for c in todo if c.key not in active_keys]
+            # runs to continue (promoted by ASHA, interrupted) before new ones
+            todo = sorted((c for c in todo if c.key not in active_keys), key=lambda c: c.key not in runs)
             for case in todo[: max(0, sweep.parallel - len(active))]:
                 start_time = time.time()
                 run = runs.get(case.key)
@@ -404,7 +426,8 @@ def coordinate(argv: list[str]) -> None:
                     except DuplicateCase:
                         continue  # another coordinator got there first: the case is one run
                 else:
-                    retried.add(case.key)  # once per coordinator: a run that fails again is reported, not looped
+                    if run.status != PRUNED:  # (a promotion is no retry: ASHA may promote a case at every rung)
+                        retried.add(case.key)  # once per coordinator: a run that fails again is reported, not looped
                     record = launch.resume(run.id, store, launcher=launcher, threads=sweep.threads)
                 handles[record.id] = launchers.handle_of(record)
                 launched[record.id] = start_time

@@ -1,7 +1,8 @@
 """Stopping a sweep's hopeless cases early: the rules, and the log of what they observed and decided.
 
 A rule judges a case at an epoch on its validation metric against the values other cases had recorded at the same
-epoch *before* it. The judging happens in each case's worker right after it commits an epoch (`CaseJudge`): the
+epoch *before* it (the median rule), or against every value recorded at that rung so far, its own included (ASHA,
+which promotes as well as stops: see `Asha`). The judging happens in each case's worker right after it commits an epoch (`CaseJudge`): the
 value goes into the sweep's pruning log (`SweepFiles.pruning`, under a lock, rewritten atomically) and the rule
 decides at once; a pruned worker writes the decision into its folder and ends `pruned` with its checkpoint. So a
 decision depends only on the seeds and the order the cases reach each epoch, not on when a coordinator looks or
@@ -53,12 +54,17 @@ class Median:
 
 
 class Asha:
-    """Asynchronous successive halving (Li et al. 2020, as Ray Tune's ASHA stops trials): rungs at
-    `min_epochs * reduction**k` epochs; at a rung, a case below the top 1/reduction of the values recorded there
-    before it stops. The first case at a rung always goes on."""
+    """Asynchronous successive halving as its paper has it (Li et al. 2020, promotion-based): rungs at
+    `min_epochs * reduction**k` epochs. A case reaching a rung goes on only if it is among the top
+    floor(n / reduction) of the n values recorded at that rung so far (its own included); otherwise it stops there,
+    keeping its checkpoint, until later cases reaching the rung rank it that high: then it is promoted, and the
+    coordinator continues it from that epoch to the next rung (promoted cases go before new ones). A sweep of N cases
+    so trains about N rungs-1 epochs, N/reduction rung-2 epochs, and so on, whatever order the cases come in; the
+    stopping rule it replaces let every early case through. The cases still stopped at the end are `pruned`."""
 
     name = "asha"
-    describe = "successive halving: at each rung, below the top 1/reduction of the cases recorded there"
+    describe = "successive halving: at each rung, only the top 1/reduction of the cases recorded there go on"
+    promotes = True
 
     def __init__(self, options: dict[str, Any]):
         self.reduction = options["reduction"]
@@ -74,12 +80,16 @@ class Asha:
     def rung(self, epoch: int) -> int | None:
         return self.rungs.index(epoch) + 1 if epoch in self.rungs else None
 
-    def cutoff(self, earlier: list[float]) -> float | None:
-        return quantile(earlier, 1 - 1 / self.reduction) if earlier else None
+    def top(self, at_rung: list[tuple[str, float]]) -> list[str]:
+        """The keys that go on from a rung: the best floor(n / reduction) of its (key, score) values (higher is
+        better; a tie goes to the earlier)."""
+        ranked = sorted(range(len(at_rung)), key=lambda i: (-at_rung[i][1], i))
+        return [at_rung[i][0] for i in ranked[: len(at_rung) // self.reduction]]
 
     def words(self, cutoff_text: str, others: int, epoch: int) -> str:
-        return (f"ASHA at rung {self.rung(epoch)} (epoch {epoch}): below the top-1/{self.reduction} cutoff "
-                f"{cutoff_text} of {others} earlier case{'s' if others != 1 else ''}")
+        return (f"ASHA at rung {self.rung(epoch)} (epoch {epoch}): not among the top 1/{self.reduction} of the "
+                f"{others + 1} cases at that rung so far (cutoff {cutoff_text}); it goes on if later cases rank "
+                "it there")
 
 
 RULES: dict[str, type] = {"median": Median, "asha": Asha}
@@ -159,32 +169,88 @@ class PruneLog:
     observed: list[list[Any]] = field(default_factory=list)
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     exempt: list[str] = field(default_factory=list)
+    promoted: dict[str, int] = field(default_factory=dict)  # ASHA: case key -> the rung it was promoted past
+    settled: list[list[Any]] = field(default_factory=list)  # ASHA: [observations before, key, rung] of `settle`
 
     @classmethod
     def load(cls, path: Path) -> PruneLog:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             return cls(path, raw["options"], raw.get("observed", []), raw.get("decisions", {}),
-                       raw.get("exempt", []))
+                       raw.get("exempt", []), raw.get("promoted", {}),
+                       raw.get("settled", []))
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
             raise UserError(f"{path}: the sweep's pruning log cannot be read ({exc}); remove it to judge the "
                             "remaining cases afresh") from None
 
     def save(self) -> None:
         write_json_atomic(self.path, {"options": self.options, "observed": self.observed,
-                                      "decisions": self.decisions, "exempt": self.exempt})
+                                      "decisions": self.decisions, "exempt": self.exempt, "promoted": self.promoted,
+                                      "settled": self.settled})
 
     def seen(self, key: str) -> int:
         """The last epoch observed of a case (0: none)."""
         return max((e for k, e, _ in self.observed if k == key), default=0)
 
+    def judgeable(self, key: str, epoch: int) -> bool:
+        """Whether the rule judges this case at this epoch: not a case let go on by --unprune, nor one stopped and
+        resumed by hand; under ASHA only at a rung it was not promoted past."""
+        if key in self.exempt or key in self.decisions:  # (stopped, yet training: a run resumed by hand)
+            return False
+        rule = rule_of(self.options)
+        if getattr(rule, "promotes", False):
+            rung = rule.rung(epoch)
+            return rung is not None and self.promoted.get(key, 0) < rung
+        return True
+
     def observe(self, key: str, epoch: int, value: float | None, judge: bool) -> dict[str, Any] | None:
-        """Record a case's value at an epoch; with `judge`, decide whether it stops: the decision, or None."""
+        """Record a case's value at an epoch; with `judge`, decide whether it stops: the decision, or None. Under
+        ASHA this also promotes, at this rung, every stopped case the new value ranks in the top (`promoted`; a
+        promoted case's stop is lifted from `decisions`: the coordinator continues it)."""
         decision = decide(self.options, self.observed, key, epoch, value) if judge else None
         self.observed.append([key, epoch, value])
+        rule = rule_of(self.options)
+        if judge and value is not None and getattr(rule, "promotes", False) and rule.judged_at(epoch):
+            for going in promotions(self.options, self.observed, epoch):
+                if self.promoted.get(going, 0) < rule.rung(epoch) and going not in self.exempt:
+                    self.promoted[going] = rule.rung(epoch)
+                    if going != key and self.decisions.get(going, {}).get("epoch") == epoch:
+                        self.decisions.pop(going)
         if decision is not None:
             self.decisions[key] = decision
         return decision
+
+    def settle(self) -> list[str]:
+        """ASHA, once no case is running and none is left to start: the lowest rung whose stopped cases wait for
+        nothing more promotes its best stopped ones until max(1, floor(n / reduction)) of its n cases went on (so
+        a sweep always ends with at least one case trained to the end). Returns the cases promoted."""
+        rule = rule_of(self.options)
+        if not getattr(rule, "promotes", False):
+            return []
+        sign = 1 if self.options["metric"].endswith("accuracy") else -1
+        for rung, epoch in enumerate(rule.rungs, start=1):
+            stopped = {k for k, d in self.decisions.items() if d.get("epoch") == epoch and k not in self.exempt}
+            if not stopped:
+                continue
+            values: dict[str, float] = {}
+            for k, e, v in self.observed:
+                if e == epoch and v is not None and k not in values:
+                    values[k] = sign * v
+            target = max(1, len(values) // rule.reduction)
+            went = sum(1 for k in values if self.promoted.get(k, 0) >= rung)
+            ranked = sorted(values, key=lambda k: -values[k])
+            chosen = [k for k in ranked if k in stopped][: max(0, target - went)]
+            for key in chosen:
+                self.promoted[key] = rung
+                self.decisions.pop(key)
+                self.settled.append([len(self.observed), key, rung])
+            if chosen:
+                return chosen
+        return []
+
+    def waiting(self) -> set[str]:
+        """ASHA: the stopped cases promoted since (the coordinator continues them)."""
+        return {k for k in self.promoted if k not in self.decisions}
 
 
 @contextlib.contextmanager
@@ -226,10 +292,21 @@ class CaseJudge:
             log = PruneLog.load(self.path)
             if epoch <= log.seen(self.key):
                 return None
-            judge = epoch < last and self.key not in log.decisions
+            judge = epoch < last and log.judgeable(self.key, epoch)
             decision = log.observe(self.key, epoch, row.get(log.options["metric"]), judge)
             log.save()
         return decision
+
+
+def promotions(options: dict[str, Any], observed: list[list[Any]], epoch: int) -> list[str]:
+    """ASHA: the keys in the top of the rung at `epoch`, from every value observed there (in order)."""
+    rule = rule_of(options)
+    sign = 1 if options["metric"].endswith("accuracy") else -1
+    first: dict[str, float] = {}
+    for k, e, v in observed:
+        if e == epoch and v is not None and k not in first:
+            first[k] = sign * v
+    return rule.top(list(first.items()))
 
 
 def decide(options: dict[str, Any], observed: list[list[Any]], key: str, epoch: int,
@@ -240,24 +317,37 @@ def decide(options: dict[str, Any], observed: list[list[Any]], key: str, epoch: 
         return None
     sign = 1 if options["metric"].endswith("accuracy") else -1  # scores: higher is better
     earlier = [sign * v for k, e, v in observed if e == epoch and k != key and v is not None]
-    cutoff = rule.cutoff(earlier)
-    if cutoff is None or sign * value >= cutoff:
-        return None
+    if getattr(rule, "promotes", False):
+        here = [[k, e, v] for k, e, v in observed if not (k == key and e == epoch)] + [[key, epoch, value]]
+        top = promotions(options, here, epoch)
+        if key in top:
+            return None
+        scores = sorted(earlier + [sign * value], reverse=True)
+        cutoff = scores[len(top) - 1] if top else None  # fewer cases than `reduction` so far: none goes on yet
+    else:
+        cutoff = rule.cutoff(earlier)
+        if cutoff is None or sign * value >= cutoff:
+            return None
     shown = options["metric"].replace("_", " ").replace("val", "validation", 1)
-    reason = f"pruned by {rule.words(f'{sign * cutoff:.4f}', len(earlier), epoch)} ({shown} {value:.4f})"
+    cutoff_text = f"{sign * cutoff:.4f}" if cutoff is not None else "none yet"
+    reason = f"pruned by {rule.words(cutoff_text, len(earlier), epoch)} ({shown} {value:.4f})"
     return {"case": key, "rule": rule.name, "epoch": epoch, "rung": rule.rung(epoch), "metric": options["metric"],
-            "value": value, "cutoff": sign * cutoff, "others": len(earlier), "reason": reason}
+            "value": value, "cutoff": sign * cutoff if cutoff is not None else None, "others": len(earlier),
+            "reason": reason}
 
 
-def replay(options: dict[str, Any], observed: list[list[Any]]) -> dict[str, dict[str, Any]]:
-    """Every decision, recomputed from the observations alone in their order (each case judged until its first
-    decision; a case let go on by --unprune is not judged again)."""
-    out: dict[str, dict[str, Any]] = {}
-    for i, (key, epoch, value) in enumerate(observed):
-        if key in out:
-            continue
-        decision = decide(options, observed[:i], key, epoch, value)
-        if decision is not None:
-            out[key] = decision
-    return out
-
+def replay(options: dict[str, Any], observed: list[list[Any]], exempt: list[str] | None = None,
+           last: int | None = None, settled: list[list[Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Every decision, recomputed from the observations alone in their order, with the workers' own rules of
+    when a case is judged (`PruneLog.judgeable`; an epoch at a case's end, `last`, is not) and ASHA's promotions
+    at the end of a rung where `settle` made them: the stops that stand."""
+    log = PruneLog(path=Path(), options=options, exempt=list(exempt or []))
+    end = last or options.get("epochs", 0)
+    for i, (key, epoch, value) in enumerate(observed + [[None, 0, None]]):
+        for at, going, rung in settled or []:  # what `settle` promoted after the first `at` observations
+            if at == i:
+                log.promoted[going] = rung
+                log.decisions.pop(going, None)
+        if key is not None:
+            log.observe(key, epoch, value, judge=epoch < end and log.judgeable(key, epoch))
+    return log.decisions
