@@ -14,7 +14,7 @@ from tuiapp.config import ConfigError, RunConfig
     (["epochs=2.5"], "epochs: '2.5' is not valid; expected a whole number"),
     (["dropout=1.5"], "dropout: 1.5 is not allowed; expected a number from 0 to 0.95"),
     (["activation=swish"], "activation: 'swish' is not allowed; expected one of relu, elu, selu"),
-    (["units=a,b"], "units: 'a,b' is not valid; expected 1 to 8 comma-separated whole numbers"),
+    (["units=a,b"], "units: 'a,b' is not valid; expected 1 to 16 comma-separated whole numbers"),
     (["units=0"], "units: [0] is not allowed"),
     (["wings=2"], "mlp has no hyperparameter 'wings'; known: units"),
     (["learning_rate"], "--set 'learning_rate': expected key=value"),

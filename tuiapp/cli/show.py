@@ -52,7 +52,7 @@ def show_regions(ref: str, epoch: int | None, as_json: bool, test: bool = False)
 def show_gradients(ref: str, epoch: int | None, as_json: bool) -> None:
     """`tuiapp show RUN --gradients`: gradient flow and unit health per layer; with --json, `gradients`: one entry
     per recorded epoch with its layers in network order."""
-    from tuiapp.views.inside import gradients_json, render_gradients
+    from tuiapp.views.gradients import gradients_json, render_gradients
     from tuiapp.views.sections import INSIDE_FAMILIES, family_of
 
     record = RunStore().get_current(ref)
@@ -134,7 +134,7 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart
         head.add_row("test", ", ".join(f"{k[5:]} {v:.4f}" for k, v in state.test.items() if v is not None))
     console.print(Panel(head, title=f"tuiapp show {record.id}", expand=False))
     view = View(record, state, width=table_width(console), color=console.color_system is not None, epoch=epoch,
-                chart=chart, images=_images_for)
+                chart=chart, images=_images_for, extra={"brief": True})
     for section in sections_for(record):  # the same sections, in the same order, as the run screen's tabs
         for part in section.render(view):
             console.print(part, soft_wrap=section.id == "text")

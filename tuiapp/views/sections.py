@@ -72,7 +72,7 @@ def render_plane(view: View) -> list[Any]:
 
 def render_gradients(view: View) -> list[Any]:
     """Gradient flow and unit health per layer over the epochs (`views.inside`)."""
-    from tuiapp.views.inside import render_gradients as draw
+    from tuiapp.views.gradients import render_gradients as draw
 
     return draw(view.state, view.width, view.color, view.epoch if view.epoch in view.state.gradients else None)
 
@@ -81,14 +81,16 @@ def _inside(kind: str, draw: Callable[..., list[Any]], **options: Any) -> Callab
     """A renderer of one image's inside view of a `kind` of network (the image in `view.extra["image"]`)."""
 
     def render_inside(view: View) -> list[Any]:
+        if view.extra.get("brief"):  # the plain `tuiapp show`: a pointer (reading the record takes NumPy)
+            return [Text(f"what the network computes for a recorded test image: `tuiapp show {view.record.id} "
+                         f"{INSIDE_FLAG[kind]} [--image N]` (each epoch's, the latest kept)")]
         from tuiapp.runs.inside import InsideRecord
         from tuiapp.runs.rundir import RunDir
 
         record = InsideRecord.load(RunDir(view.record.dir).inside)
         if record is None or record.kind != kind:
             return [Text("recorded by the worker at the end of each epoch: nothing yet", style="dim")]
-        extra = {k: view.extra[k] for k in options if k in view.extra}
-        return draw(record, view.extra.get("image"), view.width or 100, view.color, **{**options, **extra})
+        return draw(record, view.extra.get("image"), view.width or 100, view.color, **options)
 
     return render_inside
 
@@ -102,7 +104,8 @@ def _draws(name: str) -> Callable[..., list[Any]]:
     return draw
 
 
-INSIDE_FAMILIES = ("scratch", "mlp", "cnn", "rnn")  # the networks whose worker records gradients (and inside views)
+INSIDE_FAMILIES = ("scratch", "mlp", "cnn", "rnn")
+INSIDE_FLAG = {"cnn": "--feature-maps", "rnn": "--hidden-states", "mlp": "--activations"}  # the networks whose worker records gradients (and inside views)
 
 
 def render_live(view: View) -> list[Any]:
@@ -205,7 +208,7 @@ SECTIONS: list[Section] = [
             "tuiapp.ui.panels.regions:RegionsPanel"),
     Section("gradients", "Gradients", lambda r: family_of(r) in INSIDE_FAMILIES, render_gradients),
     Section("maps", "Feature maps", lambda r: family_of(r) == "cnn",
-            _inside("cnn", _draws("render_feature_maps"), every=False), "tuiapp.ui.panels.inside:InsidePanel"),
+            _inside("cnn", _draws("render_feature_maps")), "tuiapp.ui.panels.inside:InsidePanel"),
     Section("states", "Hidden states", lambda r: family_of(r) == "rnn",
             _inside("rnn", _draws("render_hidden_states")), "tuiapp.ui.panels.inside:InsidePanel"),
     Section("activations", "Activations", lambda r: family_of(r) in ("mlp", "scratch") and bool(

@@ -31,7 +31,6 @@ class InsidePanel(Panel):
         if not self.changed((len(view.state.epochs), view.state.status, view.width, self.image), force):
             return
         view.extra["image"] = self.image
-        view.extra["every"] = True  # every map of every layer (`tuiapp show` without --feature-maps: the first few)
         try:
             parts = self.section.render(view)
         except Exception as exc:  # a damaged record or an image no longer recorded: say it, keep the screen
