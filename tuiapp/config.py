@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -21,6 +22,26 @@ DEVICES = ("cpu", "gpu", "auto")
 BACKENDS = ("tensorflow", "jax", "torch", "auto")
 SOURCES = ("auto", "full", "sample")
 PRECISIONS = ("float32", "bfloat16", "auto")
+
+
+FINDER_TRAINERS = ("keras",)  # the trainers whose networks the learning-rate finder can run
+
+
+def finder_problems(finder: Any, architecture: Any) -> list[str]:
+    """What is wrong with a learning-rate finder's range (one line each)."""
+    if architecture.trainer not in FINDER_TRAINERS:
+        return [f"lr-find: {architecture.id} is not trained by Keras; the finder runs the mlp, "
+                "softmax-regression, cnn and rnn networks"]
+    if not isinstance(finder, dict) or set(finder) != {"start", "end"}:
+        return ["finder: expected {start, end}"]
+    start, end = finder["start"], finder["end"]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+               for v in (start, end)):
+        return [f"--start {start} --end {end}: learning rates are positive numbers"]
+    if start >= end:
+        return [f"--start {start:g} --end {end:g}: the range is {'empty' if start == end else 'reversed'}; the "
+                "finder raises the rate from --start up to a larger --end (default 1e-7 to 10)"]
+    return []
 
 
 @dataclass
@@ -38,6 +59,7 @@ class RunConfig:
     backend: str = "auto"  # resolved when the run starts (tuiapp.runs.backends): a run records the one it used
     precision: str = "auto"  # float32, or bfloat16 compute with float32 weights (Keras mixed precision); resolved too
     name: str = ""
+    finder: dict[str, float] | None = None  # a learning-rate finder run: {"start", "end"} (`tuiapp lr-find`)
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -148,6 +170,8 @@ class RunConfig:
         if self.precision == "bfloat16" and architecture.engine == "numpy":
             problems.append(f"precision: bfloat16 is for the Keras networks; {self.arch} is NumPy "
                             "(use precision=float32 or auto)")
+        if self.finder is not None:
+            problems += finder_problems(self.finder, architecture)
         problem = name_problem(self.name)
         if problem:
             problems.append(f"name: {problem}")
@@ -191,6 +215,8 @@ class RunConfig:
         """JSON-ready form (lists copied: changing it never changes the config)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["hp"] = {k: list(v) if isinstance(v, list) else v for k, v in self.hp.items()}
+        if out["finder"] is None:  # only a finder's config says it (every other run's file is as before)
+            del out["finder"]
         return out
 
     def to_json(self) -> str:

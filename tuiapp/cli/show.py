@@ -49,6 +49,20 @@ def show_regions(ref: str, epoch: int | None, as_json: bool, test: bool = False)
         console.print(part)
 
 
+def show_finder(ref: str, as_json: bool) -> None:
+    """A finder run's curve and suggestion; with --json one object: `suggested_learning_rate`, its parts, `curve`."""
+    from tuiapp.views.finder import finder_json, render_finder
+
+    record = RunStore().get_current(ref)
+    state = RunState.from_events(read_run_events(record.dir))
+    if as_json:
+        print(json.dumps({"run": record.id, "type": "lr-find", **finder_json(state)}, separators=(",", ":")))
+        return
+    console = make_console()
+    for part in render_finder(state, table_width(console) or 100, console.color_system is not None):
+        console.print(part)
+
+
 def show_gradients(ref: str, epoch: int | None, as_json: bool) -> None:
     """`tuiapp show RUN --gradients`: gradient flow and unit health per layer; with --json, `gradients`: one entry
     per recorded epoch with its layers in network order."""

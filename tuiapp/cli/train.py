@@ -73,6 +73,43 @@ def register(app: typer.Typer) -> None:
             return
         raise typer.Exit(follow(record, store, as_json, weights=weights))
 
+    @app.command("lr-find")
+    def lr_find(
+        arch: Annotated[str, typer.Argument(help="A Keras image network: mlp, softmax-regression, cnn, rnn.")],
+        preset: Annotated[str | None, typer.Option("--preset", "-p", help="Book preset, e.g. A.")] = None,
+        set_: Annotated[list[str] | None, typer.Option(
+            "--set", "-s", help="Hyperparameter as key=value; repeat for more.")] = None,
+        start: Annotated[float, typer.Option("--start", help="The first learning rate.")] = 1e-7,
+        end: Annotated[float, typer.Option("--end", help="The last learning rate (never reached if the loss "
+                                                         "explodes first).")] = 10.0,
+        data: Annotated[str | None, typer.Option("--data", "-d", help="mnist or fashion-mnist.")] = None,
+        data_dir: Annotated[str | None, typer.Option("--data-dir", help="Folder with the full IDX files.")] = None,
+        source: Annotated[str | None, typer.Option("--source", help="auto, full or sample.")] = None,
+        backend: Annotated[str | None, typer.Option("--backend", help="Keras backend: auto, tensorflow, jax.")] = None,
+        detach: Annotated[bool, typer.Option("--detach", help="Start the finder and return at once.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line; the last holds "
+                                                             "suggested_learning_rate and the curve.")] = False,
+    ) -> None:
+        """Learning-rate finder: at most one epoch from the configured start while the rate rises exponentially
+        (1e-7 to 10 by default), stopping when the loss explodes; draws loss against the rate and suggests one."""
+        from tuiapp.cli.follow import follow
+        from tuiapp.config import RunConfig
+        from tuiapp.runs import launch, launchers
+        from tuiapp.runs.store import RunStore
+
+        config = RunConfig.create(arch, preset, list(set_ or []), data=data, data_dir=data_dir, source=source,
+                                  backend=backend, finder={"start": start, "end": end})
+        store = RunStore()
+        record = launch.start(config, store, launchers.get("local"))
+        if detach:
+            typer.echo(f"started the finder {record.id} (pid {record.pid}); `tuiapp show {record.id}` draws its curve")
+            return
+        code = follow(record, store, as_json)
+        from tuiapp.cli.show import show_finder
+
+        show_finder(record.id, as_json)
+        raise typer.Exit(code)
+
     @app.command("resume")
     def resume(
         run: Annotated[str, typer.Argument(help="Run id, number or 'last'.")],

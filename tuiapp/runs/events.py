@@ -161,9 +161,26 @@ class GradientsEvent(_Base, total=False):
     seconds: float  # what recording this and the epoch's inside views took (benchmarks/inside.py reads it)
 
 
+class FinderEvent(_Base, total=False):
+    """The learning-rate finder's curve so far (what "curve") or its result (what "result": the suggestion with
+    `steepest`, `valley`, `minimum`, the smoothed curve, why it stopped)."""
+    what: str
+    learning_rates: list[float]
+    losses: list[float]
+    smoothed: list[float]
+    suggested_learning_rate: float | None
+    steepest: float | None
+    valley: float | None
+    minimum: float | None
+    stopped: str
+    start: float
+    end: float
+    seconds: float
+
+
 Event = (StatusEvent | DataEvent | ModelEvent | BatchEvent | EpochEvent | ConfusionEvent | WeightsEvent | TestEvent
          | MisclassifiedEvent | TextEvent | StepEvent | LogEvent | AgreeEvent | PlaneEvent
-         | GradientsEvent)
+         | GradientsEvent | FinderEvent)
 
 
 
@@ -191,6 +208,7 @@ KINDS: dict[str, Kind] = {
     "agree": Kind(AgreeEvent, {"rows": (list,)}),
     "plane": Kind(PlaneEvent, {"what": (str,)}),
     "gradients": Kind(GradientsEvent, {"epoch": (int,), "layers": (list,)}),
+    "finder": Kind(FinderEvent, {"what": (str,), "learning_rates": (list,), "losses": (list,)}),
 }
 REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {kind: spec.required for kind, spec in KINDS.items()}
 EVENT_TYPES = tuple(REQUIRED)

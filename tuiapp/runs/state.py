@@ -35,6 +35,7 @@ class RunState:
     plane: dict[str, Any] = field(default_factory=dict)  # the playground's points (train, test, features, ...)
     plane_weights: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # epoch -> layers
     gradients: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # epoch -> layers (health_rows)
+    finder: dict[str, Any] = field(default_factory=dict)  # the learning-rate finder's latest curve or its result
     extra: dict[str, Any] = field(default_factory=dict)
     last_event: float = 0.0
     views: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # what views keep between draws
@@ -113,6 +114,9 @@ class RunState:
     def _fold_gradients(self, event: dict[str, Any]) -> None:
         self.gradients[event["epoch"]] = event["layers"]
 
+    def _fold_finder(self, event: dict[str, Any]) -> None:
+        self.finder = event
+
     def _fold_extra(self, event: dict[str, Any]) -> None:
         self.extra[event.get("type", "")] = event
 
@@ -155,6 +159,6 @@ FOLDS: dict[str, Callable[[RunState, dict[str, Any]], None]] = {
     "weights": RunState._fold_weights, "test": RunState._fold_test, "misclassified": RunState._fold_misclassified,
     "text": RunState._fold_text, "step": RunState._fold_step, "log": RunState._fold_log,
     "agree": RunState._fold_extra, "plane": RunState._fold_plane,
-    "gradients": RunState._fold_gradients,
+    "gradients": RunState._fold_gradients, "finder": RunState._fold_finder,
 }
 assert set(FOLDS) == set(KINDS), "every event kind needs a fold"

@@ -36,7 +36,7 @@ def run_trainer(ctx) -> None:
     """Train with the trainer the architecture names (`models.Architecture.trainer`)."""
     from tuiapp.training import trainer_for
 
-    trainer_for(ctx.config.architecture.trainer)(ctx)
+    trainer_for("lr-find" if ctx.config.finder else ctx.config.architecture.trainer)(ctx)
 
 
 def failure_reason(exc: BaseException, run_dir: Path) -> str:

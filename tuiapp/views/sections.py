@@ -108,6 +108,13 @@ INSIDE_FAMILIES = ("scratch", "mlp", "cnn", "rnn")
 INSIDE_FLAG = {"cnn": "--feature-maps", "rnn": "--hidden-states", "mlp": "--activations"}  # the networks whose worker records gradients (and inside views)
 
 
+def render_finder(view: View) -> list[Any]:
+    """The learning-rate finder's curve and suggestion (`views.finder`)."""
+    from tuiapp.views.finder import render_finder as draw
+
+    return draw(view.state, view.width, view.color)
+
+
 def render_live(view: View) -> list[Any]:
     """Loss and accuracy curves, then the confusion matrix (the test set's, or a chosen epoch's)."""
     from tuiapp.views.chart import run_chart
@@ -198,20 +205,22 @@ def render_config(view: View) -> list[Any]:
 
 # The sections in order: the run screen's tabs and `tuiapp show`'s parts.
 SECTIONS: list[Section] = [
-    Section("live", "Live", lambda r: True, render_live, "tuiapp.ui.panels.live:LivePanel"),
-    Section("weights", "Weights", lambda r: True, render_weights, "tuiapp.ui.panels.weights:WeightsPanel"),
-    Section("images", "Images", lambda r: r.config.data in IMAGE_DATASETS, render_images,
+    Section("finder", "LR finder", lambda r: bool(r.config.finder), render_finder),
+    Section("live", "Live", lambda r: not r.config.finder, render_live, "tuiapp.ui.panels.live:LivePanel"),
+    Section("weights", "Weights", lambda r: not r.config.finder, render_weights, "tuiapp.ui.panels.weights:WeightsPanel"),
+    Section("images", "Images", lambda r: r.config.data in IMAGE_DATASETS and not r.config.finder, render_images,
             "tuiapp.ui.panels.images:ImagesPanel"),
     Section("text", "Text", lambda r: r.config.data == "text", render_text, "tuiapp.ui.panels.text:TextPanel"),
     Section("regions", "Regions", lambda r: _input_kind(r) == "plane" or (
         r.arch in ("perceptron", "xor-mlp") and r.config.data in ("and", "or", "xor")), render_plane,
             "tuiapp.ui.panels.regions:RegionsPanel"),
-    Section("gradients", "Gradients", lambda r: family_of(r) in INSIDE_FAMILIES, render_gradients),
-    Section("maps", "Feature maps", lambda r: family_of(r) == "cnn",
+    Section("gradients", "Gradients", lambda r: family_of(r) in INSIDE_FAMILIES and not r.config.finder,
+            render_gradients),
+    Section("maps", "Feature maps", lambda r: family_of(r) == "cnn" and not r.config.finder,
             _inside("cnn", _draws("render_feature_maps")), "tuiapp.ui.panels.inside:InsidePanel"),
-    Section("states", "Hidden states", lambda r: family_of(r) == "rnn",
+    Section("states", "Hidden states", lambda r: family_of(r) == "rnn" and not r.config.finder,
             _inside("rnn", _draws("render_hidden_states")), "tuiapp.ui.panels.inside:InsidePanel"),
-    Section("activations", "Activations", lambda r: family_of(r) in ("mlp", "scratch") and bool(
+    Section("activations", "Activations", lambda r: family_of(r) in ("mlp", "scratch") and not r.config.finder and bool(
         r.config.hp.get("units")), _inside("mlp", _draws("render_activations")),
             "tuiapp.ui.panels.inside:InsidePanel"),
     Section("steps", "Steps", lambda r: _input_kind(r) == "toy", render_steps, "tuiapp.ui.panels.steps:StepsPanel"),

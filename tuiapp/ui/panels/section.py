@@ -22,7 +22,8 @@ class SectionPanel(Panel):
 
     def draw(self, view: View, force: bool = False) -> None:
         s = view.state
-        if not self.changed((len(s.epochs), len(s.logs), bool(s.model), bool(s.extra), view.width), force):
+        if not self.changed((len(s.epochs), len(s.logs), bool(s.model), bool(s.extra), view.width,
+                             len(s.finder.get("learning_rates", ())), s.finder.get("what")), force):
             return
         parts: list[Any] = self.section.render(view)
         self.query_one(f"#{self.section.id}", Static).update(Group(*parts))
