@@ -84,3 +84,26 @@ async def test_the_finder_run_opens_on_its_curve_at_80x24(home):
         assert [str(t.label) for t in tabs.query("ContentTab")] == ["1 LR finder", "2 Config"]
         body = app.screen.query_one("#finder", Static)
         await until(pilot, lambda: "suggested learning rate" in text_of(body), 10)
+
+
+async def test_one_key_in_the_launch_form_puts_the_finders_suggestion_into_the_field(home):
+    from textual.widgets import Input
+
+    from tests.test_ui import choose, until
+    from tuiapp.runs.store import RunStore
+    from tuiapp.ui.app import make_app
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        await choose(pilot, "mlp")
+        field = app.screen.query_one("#hp-learning_rate", Input)
+        assert field.value == "0.001"
+        field.focus()
+        await pilot.press("ctrl+l")  # even from inside a field
+        await until(pilot, lambda: field.value != "0.001", 120)
+        finder = [r for r in RunStore().list() if r.config.finder]
+        assert len(finder) == 1 and finder[0].status == "finished"
+        assert float(field.value) == pytest.approx(finder[0].metrics["suggested_learning_rate"], rel=0.05)
+        await until(pilot, lambda: app.screen.config is not None
+                    and app.screen.config.hp["learning_rate"] == float(field.value), 5)

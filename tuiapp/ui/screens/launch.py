@@ -25,7 +25,8 @@ FAMILY_TITLES = {"toy": "Toys", "scratch": "From scratch (NumPy)", "mlp": "Multi
 class LaunchScreen(Screen[None]):
     """The form that becomes a RunConfig, and the Start button that launches it."""
 
-    BINDINGS = [Binding("ctrl+s", "start", "Start run"), Binding("escape", "app.back", "Back", show=False)]
+    BINDINGS = [Binding("ctrl+s", "start", "Start run"), Binding("ctrl+l", "find_lr", "Find learning rate"),
+                Binding("escape", "app.back", "Back", show=False)]
 
     def __init__(self, config: RunConfig | None = None):
         super().__init__()
@@ -42,6 +43,7 @@ class LaunchScreen(Screen[None]):
         self.precision = config.precision if config else "auto"
         self.alternatives: dict[str, list[str]] = {}
         self.config: RunConfig | None = None
+        self.finder: tuple[str, Any] | None = None  # the learning-rate finder's run id and poll timer
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -307,6 +309,53 @@ class LaunchScreen(Screen[None]):
             self.app.show_error("Cannot start the run", str(exc))
             return
         self.app.open_run(record.id)
+
+    def action_find_lr(self) -> None:
+        """Run the learning-rate finder on the form as it is (a run of its own); its suggestion goes into the
+        learning_rate field when it ends."""
+        from dataclasses import replace
+
+        from tuiapp.runs import launch
+
+        if self.config is None:
+            self.notify("fix the fields marked in red first", severity="warning")
+            return
+        if self.finder is not None:
+            self.notify(f"the finder {self.finder[0]} is still running", severity="warning")
+            return
+        config = replace(self.config, finder={"start": 1e-7, "end": 10.0}, hp=dict(self.config.hp), name="")
+        problems = config.problems()
+        if problems or "learning_rate" not in config.hp:
+            self.notify(problems[0] if problems else f"{config.arch} has no learning rate", severity="warning")
+            return
+        try:
+            record = launch.start(config, self.app.store)
+        except UserError as exc:
+            self.app.show_error("Cannot start the finder", str(exc))
+            return
+        self.finder = (record.id, self.set_interval(0.5, self._finder_done))
+        self.notify(f"finding a learning rate ({record.id}): the suggestion goes into learning_rate", timeout=4)
+
+    def _finder_done(self) -> None:
+        from tuiapp.runs.status import ACTIVE
+
+        if self.finder is None:
+            return
+        run_id, timer = self.finder
+        record = self.app.store.get(run_id)
+        if record.status in ACTIVE:
+            return
+        timer.stop()
+        self.finder = None
+        lr = (record.metrics or {}).get("suggested_learning_rate")
+        if record.status != "finished" or lr is None:
+            self.notify(f"the finder {run_id} ended {record.status}: {record.error or 'no suggestion'}",
+                        severity="warning")
+            return
+        field = self.query_one("#hp-learning_rate", Input)
+        field.value = f"{lr:.2g}"
+        self.notify(f"learning rate {lr:.2g} suggested by {run_id} (`tuiapp show {run_id}` draws its curve)",
+                    timeout=6)
 
     def _start_sweep(self) -> None:
         """Fields with a|b values become the grid; every other field, as shown, is shared."""
