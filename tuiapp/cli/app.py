@@ -42,7 +42,7 @@ def root(
 
 
 def _register() -> None:
-    from tuiapp.cli import data, generate, runs, sweep, train, zoo
+    from tuiapp.cli import data, generate, lessons, runs, sweep, train, zoo
 
     zoo.register(app)
     train.register(app)
@@ -50,6 +50,7 @@ def _register() -> None:
     runs.register(app)
     generate.register(app)
     sweep.register(app)
+    lessons.register(app)
     app.add_typer(data.data_app, name="data")
 
 
