@@ -1,0 +1,139 @@
+"""Issue 19, part 1: lessons as data, run as a comparison that checks its own claim on the runs just made."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+from tuiapp.lessons import all_lessons, load
+
+SHIPPED = {"xor", "vanishing-gradients", "dead-relu", "learning-rate", "overfitting", "optimizers", "cnn-vs-mlp",
+           "gradient-descent", "activations"}
+
+
+def test_every_shipped_lesson_loads_and_is_listed(home):
+    assert {lesson.name for lesson in all_lessons()} >= SHIPPED
+    out = run_cli(home, "lessons", "--json")
+    assert out.returncode == 0, out.stderr
+    listed = {x["name"]: x for x in json.loads(out.stdout)}
+    assert set(listed) >= SHIPPED and all(x["idea"] and x["cpu"] for x in listed.values())
+    table = run_cli(home, "lessons", COLUMNS="80").stdout
+    assert all(len(line) <= 80 for line in table.splitlines()) and "vanishing-gradients" in table
+
+
+def test_gradient_descent_walks_the_chapters_curves(home):
+    out = run_cli(home, "lesson", "gradient-descent", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    result = json.loads(out.stdout)
+    assert result["holds"] and not result["runs"]
+    first = next(c for c in result["checks"] if c["metric"] == "first_step")
+    assert first["value"] == pytest.approx(-0.48)  # -0.5 - 0.01 * (2 * -0.5 - 1)
+    end = next(c for c in result["checks"] if c["metric"] == "end_value")
+    assert end["value"] == pytest.approx(-1.25, abs=1e-4)
+    ends = {c["case"]: c["value"] for c in result["checks"] if c["metric"] == "end"}
+    assert ends["local"] == pytest.approx(-1.51, abs=1e-3) and ends["across the hump"] == pytest.approx(1.66, abs=1e-3)
+    drawn = run_cli(home, "lesson", "gradient-descent", COLUMNS="80")
+    assert "y = x^2 - x - 1" in drawn.stdout and "the claim held" in drawn.stdout
+
+
+def test_activations_lesson_marks_each_derivatives_largest_value(home):
+    result = json.loads(run_cli(home, "lesson", "activations", "--json").stdout)
+    assert result["holds"]
+    values = {(c["case"], c["metric"]): c["value"] for c in result["checks"]}
+    assert values[("sigmoid", "max_derivative")] == pytest.approx(0.25)
+    assert values[("tanh", "max_derivative")] == pytest.approx(1.0)
+
+
+def test_the_xor_lesson_runs_its_sweep_and_checks_the_claim(home):
+    out = run_cli(home, "lesson", "xor", "--json")
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["holds"] and result["sweep"] == "sweep-1"
+    assert set(result["runs"]) == {"perceptron", "hidden layer"}
+    assert all((home / "runs" / run).is_dir() for run in result["runs"].values())
+    checks = {c["case"]: c for c in result["checks"]}
+    assert checks["perceptron"]["value"] <= 0.75 and checks["hidden layer"]["value"] == 1.0
+
+
+LESSON = """[lesson]
+name = "doomed"
+idea = "a claim that cannot hold"
+kind = "sweep"
+about = "The perceptron on XOR, claimed perfect."
+look = "the Regions tab"
+hint = "it never will: that is the lesson of xor"
+
+[base]
+arch = "perceptron"
+data = "xor"
+epochs = 20
+
+[[case]]
+note = "perceptron"
+
+[[check]]
+says = "the perceptron separates XOR"
+case = "perceptron"
+metric = "accuracy"
+stat = "max"
+above = 0.9
+"""
+
+
+def test_a_claim_that_does_not_hold_says_so_and_exits_1(home):
+    path = home.parent / "doomed.toml"
+    path.write_text(LESSON)
+    out = run_cli(home, "lesson", str(path))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "does NOT hold" in out.stdout and "the claim did NOT hold on this run. it never will" in out.stdout
+    assert "Traceback" not in out.stdout + out.stderr
+    result = json.loads(run_cli(home, "lesson", str(path), "--json").stdout.strip().splitlines()[-1])
+    assert result["holds"] is False and result["checks"][0]["holds"] is False
+
+
+@pytest.mark.parametrize(("edit", "said"), [
+    (lambda t: t.replace('kind = "sweep"', 'kind = "movie"'), "kind = 'movie': expected one of sweep, walk, functions"),
+    (lambda t: t.replace('case = "perceptron"\nmetric', 'case = "nobody"\nmetric'), "case 'nobody' is not one of"),
+    (lambda t: t.replace('metric = "accuracy"', 'metric = "happiness"'), "metric 'happiness' is unknown"),
+    (lambda t: t.replace("above = 0.9", ""), "give exactly one of below = or above ="),
+    (lambda t: t.replace('note = "perceptron"', ""), "needs note = "),
+    (lambda t: t.replace('idea = "a claim that cannot hold"\n', ""), "[lesson] idea: missing"),
+    (lambda t: t + "[[check]]\nsays = 1\n", "says = \"...\" is missing"),
+    (lambda t: t.replace("[lesson]", "[lessen]"), "no [lesson] table"),
+    (lambda t: t.replace("above = 0.9", "above = 0.9\nabove2 = 1"), "above2 is unknown"),
+    (lambda t: t + "\nnot toml [", "not valid TOML"),
+])
+def test_a_malformed_lesson_file_gets_one_line_per_mistake_and_exit_2(home, edit, said):
+    path = home.parent / "bad.toml"
+    path.write_text(edit(LESSON))
+    out = run_cli(home, "lesson", str(path))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert said in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not (home / "runs").exists()  # refused before any run
+
+
+def test_an_unknown_lesson_is_one_line_and_exit_2(home):
+    out = run_cli(home, "lesson", "telepathy")
+    assert out.returncode == 2 and "no lesson 'telepathy'; the lessons are:" in out.stderr
+
+
+def test_load_reads_the_readme_example(tmp_path):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = readme.split("<!-- lesson example -->")[1].split("```toml")[1].split("```")[0]
+    path = tmp_path / "example.toml"
+    path.write_text(example)
+    lesson = load(path)
+    assert lesson.checks and lesson.cases
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SHIPPED - {"xor", "gradient-descent", "activations"}))
+def test_every_network_lesson_holds_on_the_sample(home, name):
+    out = run_cli(home, "lesson", name, "--json", timeout=600)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(name, [(c["case"], c["metric"], c["value"], c["bound"]) for c in result["checks"]])
+    assert out.returncode == 0 and result["holds"], result
