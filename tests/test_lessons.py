@@ -137,3 +137,38 @@ def test_every_network_lesson_holds_on_the_sample(home, name):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     print(name, [(c["case"], c["metric"], c["value"], c["bound"]) for c in result["checks"]])
     assert out.returncode == 0 and result["holds"], result
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_the_lessons_screen_pages_starts_and_gives_the_verdict(home, size):
+    from textual.widgets import OptionList, Static
+
+    from tests.test_ui import text_of, until
+    from tuiapp.ui.app import make_app
+    from tuiapp.ui.screens.lessons import LessonsScreen
+    from tuiapp.ui.screens.run import RunScreen
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("L")
+        await until(pilot, lambda: isinstance(app.screen, LessonsScreen), 10)
+        screen = app.screen
+        names = [screen.query_one("#lessons", OptionList).get_option_at_index(i).id
+                 for i in range(screen.query_one("#lessons", OptionList).option_count)]
+        assert set(names) >= SHIPPED
+        option_list = screen.query_one("#lessons", OptionList)
+        option_list.focus()
+        option_list.highlighted = names.index("gradient-descent")
+        await until(pilot, lambda: "gradient-descent" in text_of(screen.query_one("#lesson-page", Static)), 5)
+        await pilot.press("s")
+        await until(pilot, lambda: "the claim held" in text_of(screen.query_one("#lesson-result", Static)), 10)
+        option_list.highlighted = names.index("xor")
+        await until(pilot, lambda: "XOR" in text_of(screen.query_one("#lesson-page", Static)), 5)
+        await pilot.press("s")
+        result = screen.query_one("#lesson-result", Static)
+        await until(pilot, lambda: "the claim held" in text_of(result), 120)
+        assert "1: perceptron" in text_of(result)
+        await pilot.press("1")  # the perceptron's run, on the panel that shows the point
+        await until(pilot, lambda: isinstance(app.screen, RunScreen), 10)
+        await until(pilot, lambda: app.screen.query_one("#tabs").active == "tab-regions", 10)

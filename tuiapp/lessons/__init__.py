@@ -176,8 +176,9 @@ def load(path: Path) -> Lesson:
     info = raw["lesson"]
     checks = [Check(**{k: v for k, v in c.items()}) for c in raw["check"]]
     spec = {k: v for k, v in raw.items() if k not in ("lesson", "check", "full")}
+    about = "\n\n".join(" ".join(part.split()) for part in info["about"].split("\n\n"))  # lines rewrapped
     return Lesson(name=info["name"], idea=info["idea"], chapter=info.get("chapter", ""), kind=info["kind"],
-                  about=info["about"], look=info["look"], panel=info.get("panel", ""), cpu=info.get("cpu", "?"),
+                  about=about, look=info["look"], panel=info.get("panel", ""), cpu=info.get("cpu", "?"),
                   hint=info.get("hint", ""), spec=spec, full=raw.get("full", {}), checks=checks, path=Path(path))
 
 

@@ -21,6 +21,7 @@ class TuiApp(App[None]):
         Binding("l", "launch", "Launch"),
         Binding("r", "runs", "Runs"),
         Binding("w", "sweeps", "Sweeps"),
+        Binding("L", "lessons", "Lessons"),
         Binding("ctrl+q", "quit_app", "Quit"),
         Binding("ctrl+c", "quit_app", "Quit", show=False, priority=True),
     ]
@@ -108,6 +109,12 @@ class TuiApp(App[None]):
 
         self.goto(SweepsScreen, SweepsScreen)
 
+    def action_lessons(self) -> None:
+        """Open the lessons."""
+        from tuiapp.ui.screens.lessons import LessonsScreen
+
+        self.goto(LessonsScreen, LessonsScreen)
+
     def action_back(self) -> None:
         """Esc: back to the screen beneath, if there is one (the first screen stays)."""
         if len(self.screen_stack) > 2:
@@ -119,12 +126,12 @@ class TuiApp(App[None]):
 
         self.push_screen(SweepScreen(sweep_id))
 
-    def open_run(self, run_id: str) -> None:
-        """Open a run's dashboard (live when it is still running)."""
+    def open_run(self, run_id: str, tab: str | None = None) -> None:
+        """Open a run's dashboard (live when it is still running), on the tab of section `tab` if it has one."""
         from tuiapp.ui.screens.run import RunScreen
 
         try:
-            self.push_screen(RunScreen(run_id, self.store))
+            self.push_screen(RunScreen(run_id, self.store, tab))
         except Exception as exc:  # a broken run folder must not take the app down
             self.show_error(f"Cannot open run {run_id}", str(exc))
 

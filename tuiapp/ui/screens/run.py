@@ -76,8 +76,9 @@ class RunScreen(Screen[None]):
 
         error: str
 
-    def __init__(self, run_id: str, store: Any):
+    def __init__(self, run_id: str, store: Any, tab: str | None = None):
         super().__init__()
+        self.tab = tab  # the section to show first (a lesson opens its runs on the panel that shows its point)
         self.follower = RunFollower(store, run_id)
         self.sections = sections_for(self.follower.record)
         self.drawn_version = -1
@@ -95,6 +96,8 @@ class RunScreen(Screen[None]):
         self.follower.apply(*self.follower.read(force_record=True))  # what is there already, before the first paint
         self.read_run()
         self.set_interval(REDRAW_S, self.redraw)
+        if self.tab and self.has_tab(f"tab-{self.tab}"):
+            self.query_one("#tabs", TabbedContent).active = f"tab-{self.tab}"
         self.redraw(force=True)
 
     def on_unmount(self) -> None:
