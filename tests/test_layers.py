@@ -52,8 +52,10 @@ CONTRACTS = {
     # name: (parts checked, forbidden module prefixes)
     "models-no-tuiapp": (["models"], ("textual", "tuiapp", "rich", "typer")),
     "core-no-textual": (["tuiapp/config.py", "tuiapp/errors.py", "tuiapp/backprop.py", "tuiapp/data", "tuiapp/runs",
-                         "tuiapp/training", "tuiapp/views", "tuiapp/sweeps", "tuiapp/cli"], ("textual", "tuiapp.ui")),
-    "parent-never-imports-worker": (["tuiapp/cli", "tuiapp/ui", "tuiapp/views", "tuiapp/sweeps", "tuiapp/runs"],
+                         "tuiapp/training", "tuiapp/views", "tuiapp/sweeps", "tuiapp/cli", "tuiapp/lessons"],
+                        ("textual", "tuiapp.ui")),
+    "parent-never-imports-worker": (["tuiapp/cli", "tuiapp/ui", "tuiapp/views", "tuiapp/sweeps", "tuiapp/runs",
+                                     "tuiapp/lessons"],
                                     ("tuiapp.training",)),
     "ui-never-imports-cli": (["tuiapp/ui"], ("tuiapp.cli",)),
     "ui-no-framework": (["tuiapp/ui"], ("tensorflow", "keras", "jax", "torch")),

@@ -18,9 +18,7 @@ def render_finder(state: Any, width: int | None = 100, color: bool = True, heigh
         return [Text("the finder has not reported yet", style="dim")]
     lrs, losses = finder["learning_rates"], finder["losses"]
     xs = [math.log10(lr) for lr in lrs]
-    from tuiapp.training.lr_finder import smooth  # the finder's own smoothing (NumPy; Keras only inside find)
-
-    smoothed = finder.get("smoothed") or smooth(losses)
+    smoothed = finder.get("smoothed") or losses  # every finder event carries its smoothed curve
     top = min(max(losses), 1.6 * smoothed[0]) if smoothed else None  # the explosion off the scale, the dip seen
     series = [Series("batch loss", xs, [min(v, top) if top else v for v in losses], "·", "#8a8a8a"),
               Series("smoothed", xs, smoothed, "•", "#0877bd", dense=True)]
