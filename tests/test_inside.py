@@ -64,7 +64,7 @@ def _train(home: Path, *args: str) -> str:
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")][-1]["run"]
 
 
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=pytest.mark.slow)])
 def test_keras_gradient_norms_agree_with_a_plain_gradient_tape(home, backend):
     run_id = _train(home, "mlp", "--epochs", "1", "--set", "units=32,16", "--set", "l2=0.001",
                     "--backend", backend)
@@ -190,7 +190,8 @@ def test_cnn_feature_maps_are_recorded_and_drawn(home):
     assert max(len(line) for line in text.stdout.splitlines()) <= 80
 
 
-def test_rnn_hidden_states_and_mlp_activations(home):
+@pytest.mark.slow
+def test_rnn_hidden_states(home):
     rnn = _train(home, "rnn", "--epochs", "1", "--set", "units=16")
     done = run_cli(home, "show", rnn, "--hidden-states", "--json")
     assert done.returncode == 0, done.stderr
@@ -200,6 +201,9 @@ def test_rnn_hidden_states_and_mlp_activations(home):
     assert probs.shape == (28, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-3)
     text = run_cli(home, "show", rnn, "--hidden-states", COLUMNS="80", NO_COLOR="1").stdout
     assert "16 units x 28 steps" in text and "settles on" in text
+
+
+def test_mlp_activations(home):
     mlp = _train(home, "mlp", "--epochs", "1", "--set", "units=20")
     acts = json.loads(run_cli(home, "show", mlp, "--activations", "--json").stdout)["activations"]
     assert np.array(acts["layers"][0]["activations"]).shape == (20,)

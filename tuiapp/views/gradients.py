@@ -69,10 +69,10 @@ def render_gradients(state: Any, width: int | None = 100, color: bool = True, ep
     high = max(high, low + 1)
     width = width or 100
     trend_w = 12 if width >= 70 else 0
-    bar_w = max(8, min(40, width - 50 - trend_w))
+    bar_w = max(12, min(40, width - 56 - trend_w))
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     table.add_column("layer", no_wrap=True, max_width=14)
-    table.add_column("|grad W|, log axis", no_wrap=True, width=bar_w)
+    table.add_column("grad W (log)", no_wrap=True, width=bar_w)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("|grad b|", justify="right", no_wrap=True)
     table.add_column("update", justify="right", no_wrap=True)
