@@ -130,6 +130,7 @@ def _ratio(home: Path, activation: str) -> float:
     return rows[0]["kernel_norm"] / rows[-1]["kernel_norm"]
 
 
+@pytest.mark.slow  # (the default suite stays under 10 minutes; the lessons test it again)
 def test_a_deep_sigmoid_stack_vanishes_and_relu_does_not(home):
     sigmoid, relu = _ratio(home, "sigmoid"), _ratio(home, "relu")
     print(f"first/last gradient norm: sigmoid {sigmoid:.3g}, relu {relu:.3g}")
@@ -159,6 +160,7 @@ def test_gradients_json_and_unit_health(home):
     assert "gradient flow after epoch 2" in text and "dense_1" in text
 
 
+@pytest.mark.slow  # (the default suite stays under 10 minutes; the lessons test it again)
 def test_a_large_learning_rate_kills_relu_units_and_the_view_says_so(home):
     run_id = _train(home, "mlp", "--epochs", "1", "--set", "units=64", "--set", "optimizer=sgd",
                     "--set", "learning_rate=3.0", "--set", "dropout=0")
