@@ -227,15 +227,11 @@ class PruneLog:
         rule = rule_of(self.options)
         if not getattr(rule, "promotes", False):
             return []
-        sign = 1 if self.options["metric"].endswith("accuracy") else -1
         for rung, epoch in enumerate(rule.rungs, start=1):
             stopped = {k for k, d in self.decisions.items() if d.get("epoch") == epoch and k not in self.exempt}
             if not stopped:
                 continue
-            values: dict[str, float] = {}
-            for k, e, v in self.observed:
-                if e == epoch and v is not None and k not in values:
-                    values[k] = sign * v
+            values = rung_scores(self.options, self.observed, epoch)
             target = max(1, len(values) // rule.reduction)
             went = sum(1 for k in values if self.promoted.get(k, 0) >= rung)
             ranked = sorted(values, key=lambda k: -values[k])
@@ -298,15 +294,24 @@ class CaseJudge:
         return decision
 
 
-def promotions(options: dict[str, Any], observed: list[list[Any]], epoch: int) -> list[str]:
-    """ASHA: the keys in the top of the rung at `epoch`, from every value observed there (in order)."""
-    rule = rule_of(options)
-    sign = 1 if options["metric"].endswith("accuracy") else -1
+def score_sign(options: dict[str, Any]) -> int:
+    """+1 when the judged metric is better higher (accuracy), -1 when lower (loss): scores are value x sign."""
+    return 1 if options["metric"].endswith("accuracy") else -1
+
+
+def rung_scores(options: dict[str, Any], observed: list[list[Any]], epoch: int) -> dict[str, float]:
+    """Each case's first score observed at `epoch`, in the order observed (what ASHA ranks a rung by)."""
+    sign = score_sign(options)
     first: dict[str, float] = {}
     for k, e, v in observed:
         if e == epoch and v is not None and k not in first:
             first[k] = sign * v
-    return rule.top(list(first.items()))
+    return first
+
+
+def promotions(options: dict[str, Any], observed: list[list[Any]], epoch: int) -> list[str]:
+    """ASHA: the keys in the top of the rung at `epoch`, from every value observed there (in order)."""
+    return rule_of(options).top(list(rung_scores(options, observed, epoch).items()))
 
 
 def decide(options: dict[str, Any], observed: list[list[Any]], key: str, epoch: int,
@@ -315,7 +320,7 @@ def decide(options: dict[str, Any], observed: list[list[Any]], key: str, epoch: 
     rule = rule_of(options)
     if value is None or not rule.judged_at(epoch):
         return None
-    sign = 1 if options["metric"].endswith("accuracy") else -1  # scores: higher is better
+    sign = score_sign(options)  # scores: higher is better
     earlier = [sign * v for k, e, v in observed if e == epoch and k != key and v is not None]
     if getattr(rule, "promotes", False):
         here = [[k, e, v] for k, e, v in observed if not (k == key and e == epoch)] + [[key, epoch, value]]

@@ -40,7 +40,7 @@ class NumpyInside:
         idx = probe_indices(len(x), ctx.hp["seed"])
         self.ctx, self.net, self.names, self.p = ctx, net, names, prepared
         self.x, self.y, self.labels = x[idx], y[idx], prepared.y_train[idx]
-        self.layers = sorted({name.rpartition("/")[0] for name in names}, key=[n.rpartition("/")[0] for n in names].index)
+        self.layers = list(dict.fromkeys(name.rpartition("/")[0] for name in names))  # in network order
         self.before = self.weights()
 
     def weights(self) -> dict[str, np.ndarray]:
