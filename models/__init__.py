@@ -206,11 +206,11 @@ _ARCHITECTURES = [
         params=char_lstm.CHAR_PARAMS,
         presets=(
             Preset("book", "300 LSTM units (ReLU), sequence 25, gradient descent 0.1, batch 100, no newlines",
-                   {"units": [300], "activation": "relu", "embedding": 0, "seq_length": 25, "optimizer": "sgd",
+                   {"corpus": "lyrics", "units": [300], "activation": "relu", "embedding": 0, "seq_length": 25, "optimizer": "sgd",
                     "learning_rate": 0.1, "batch_size": 100, "lowercase": True, "keep_newlines": False,
                     "clipnorm": 0.0, "sample_every": 100}),
             Preset("modern", "embedding 64, LSTM 256, Adam 0.002, sequence 100, clipnorm 1",
-                   {"units": [256], "activation": "tanh", "embedding": 64, "seq_length": 100, "optimizer": "adam",
+                   {"corpus": "lyrics", "units": [256], "activation": "tanh", "embedding": 64, "seq_length": 100, "optimizer": "adam",
                     "learning_rate": 0.002, "batch_size": 64, "lowercase": False, "keep_newlines": True,
                     "clipnorm": 1.0, "sample_every": 0}),
         ),

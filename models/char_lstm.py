@@ -9,7 +9,12 @@ from models.common import OPTIMIZERS, dense_params
 from models.rnn import cell_params
 from models.spec import Param
 
+CORPORA = ("lyrics", "shakespeare")  # the bundled texts (tuiapp.data.text.CORPORA has their files)
+
 CHAR_PARAMS: tuple[Param, ...] = (
+    # The presets choose lyrics; the parameter's own default is what a run recorded before the choice existed
+    # trained on (its config has no `corpus`), so such a run resumes on the same text.
+    Param("corpus", "choice", "shakespeare", "bundled text to learn (a --text file replaces it)", choices=CORPORA),
     Param("cell", "choice", "lstm", "recurrent cell", choices=("lstm", "gru")),
     Param("units", "intlist", [300], "units of each recurrent layer (several: stacked)", min=1, max=4096, min_items=1),
     Param("activation", "choice", "tanh", "cell activation (the book uses relu)", choices=("tanh", "relu")),

@@ -1,1 +1,1 @@
-"""Bundled samples of MNIST, Fashion-MNIST and a text corpus."""
+"""Bundled samples of MNIST, Fashion-MNIST and two text corpora (lyrics, Shakespeare)."""

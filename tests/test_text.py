@@ -70,6 +70,8 @@ def test_short_run_learns_and_samples_from_its_vocabulary(home, tmp_path):
     assert {t["temperature"] for t in texts} == {0.5, 1.0} and {t["epoch"] for t in texts} == {1, 2}
     vocab = set(data["vocab"])
     assert all(set(t["sample"]) <= vocab for t in texts)
+    assert "lyrics.txt" in data["describe"]  # the presets learn the bundled lyrics
+    assert all(t["real_words"] is None or 0 <= t["real_words"] <= 1 for t in texts)
     run_id = lines[-1]["run"]
     generated = run_cli(home, "generate", run_id, "--seed", "First Citizen:", "--length", "300",
                         "--temperature", "0.8", "--top-k", "5", "--random-seed", "3")
@@ -88,3 +90,40 @@ def test_text_errors_through_the_cli(home, tmp_path):
     binary.write_bytes(bytes(range(256)) * 4)
     out = run_cli(home, "train", "char-lstm", "--text", str(binary))
     assert out.returncode == 2 and "looks like a binary file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_presets_learn_lyrics_and_shakespeare_is_the_second_choice(home):
+    from tuiapp.config import RunConfig
+    from tuiapp.data.text import corpus_path
+
+    for preset in ("book", "modern"):
+        config = RunConfig.create("char-lstm", preset)
+        assert config.hp["corpus"] == "lyrics" and corpus_path(config.text, config.hp).endswith("lyrics.txt")
+    second = RunConfig.create("char-lstm", "book", sets=["corpus=shakespeare"])
+    assert corpus_path(second.text, second.hp).endswith("shakespeare.txt")
+    assert second.data_info()["vocab_size"] != RunConfig.create("char-lstm", "book").data_info()["vocab_size"]
+    recorded = RunConfig.create("char-lstm", "book").to_dict()  # a run recorded before the choice existed
+    del recorded["hp"]["corpus"]
+    assert RunConfig.from_dict(recorded).hp["corpus"] == "shakespeare"  # resumes on the text it learned
+    lyrics = load_corpus(corpus_path(None, {"corpus": "lyrics"}), lowercase=False, keep_newlines=True)
+    assert "Chorus" in lyrics.text and "auld lang syne" in lyrics.text  # songs, with their refrains
+    listed = run_cli(home, "data", "list", COLUMNS="200")
+    assert listed.returncode == 0 and "Burns" in listed.stdout and "corpus=shakespeare" in listed.stdout
+    bad = run_cli(home, "train", "char-lstm", "--set", "corpus=poems")
+    assert bad.returncode == 2 and "lyrics" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_real_words_measure_how_far_samples_moved_towards_the_corpus():
+    from tuiapp.data.text import real_word_share, words_of
+    from tuiapp.views.render import word_progress
+
+    known = words_of("My heart's in the Highlands, a-chasing the deer")
+    assert real_word_share("xx the highlands chasing deer yy", known) == 1.0
+    assert real_word_share("xx thq hghlnds chasing dxr yy", known) == 0.25
+    assert real_word_share("a o e", known) is None  # no word of three letters or more between the ends
+    samples = [{"epoch": e, "temperature": t, "real_words": w}
+               for e, t, w in ((1, 0.5, 0.05), (1, 1.0, 0.01), (2, 0.5, 0.4), (3, 0.5, 0.7))]
+    assert word_progress(samples) == "real words in the samples (T=0.5), by epoch: 1: 5% → 2: 40% → 3: 70%"
+    many = [{"epoch": e, "temperature": 0.5, "real_words": e / 100} for e in range(1, 31)]
+    shown = word_progress(many)
+    assert shown.count("→") == 7 and "1: 1%" in shown and "30: 30%" in shown

@@ -195,9 +195,9 @@ class RunConfig:
     def data_info(self) -> dict[str, Any]:
         """Shapes the summary and the builder need (vocabulary size for text)."""
         if self.data == "text":
-            from tuiapp.data.text import default_corpus
+            from tuiapp.data.text import corpus_path
 
-            path = self.text or str(default_corpus())
+            path = corpus_path(self.text, self.hp)
             try:
                 mtime = os.stat(path).st_mtime
             except OSError:

@@ -29,8 +29,9 @@ def data_list(
         source = resolve(name, data_dir)
         others = [s.path for s in local_sources(name, data_dir) if s.path != source.path]
         table.add_row(name, "28x28 images, 10 classes", source.describe(), ", ".join(others) or "-")
-    text = sample_manifest()["text"]
-    table.add_row("text", "UTF-8 text (--text FILE)", f"sample: {text['chars']:,} characters ({text['origin']})", "-")
+    text, second = sample_manifest()["text"], sample_manifest()["text-shakespeare"]
+    table.add_row("text", "UTF-8 text (--text FILE)", f"bundled: lyrics, {text['chars']:,} characters ({text['origin']})",
+                  f"--set corpus=shakespeare: {second['chars']:,} characters ({second['origin']})")
     for name in TOY_SETS:
         table.add_row(name, "toy", "built in" + (": y = 2x at x = 1..4" if name == "linear" else " truth table"), "-")
     make_console().print(table)

@@ -84,6 +84,28 @@ def print_table(ref: str, all_columns: bool = False, importance: bool = False) -
         out.print(f"[yellow]warning:[/] {escape(warning)}")
     if importance:
         print_importance(spec, rows, out)
+    if sweep.options.get("investigation"):
+        print_investigation(sweep.id, out)
+
+
+def print_investigation(ref: str, out) -> None:
+    """An investigation's finding: each row's difference to the book before and under each candidate."""
+    from rich.markup import escape
+
+    from tuiapp.cli.console import table_width
+    from tuiapp.views import investigation
+    from tuiapp.views.table import Column, fit_table
+
+    doc = investigation.report(ref)
+    header, cells = investigation.table(doc)
+    out.print(f"[bold]investigation[/] of {doc['base_sweep']}: each row outside {doc['band']:g} points, its "
+              "difference to the book before and with each candidate (n/a: does not apply to the row)")
+    columns = [Column(h, "left" if h == "settings" else "right", 0 if h in ("row", "book test %", "Δ before") or
+                      h.startswith("Δ ") else 1, wrap=h == "settings", min_width=12 if h == "settings" else 16)
+               for h in header]
+    table, _ = fit_table(columns, cells, table_width(out))
+    out.print(table)
+    out.print(f"[bold]finding:[/] {escape(doc['finding'])}")
 
 
 def print_importance(spec, rows, out) -> None:
@@ -103,6 +125,17 @@ def print_importance(spec, rows, out) -> None:
         out.print(f"[bold]{key}[/]: the best {metric} reached with each value (the other settings at their best)")
         for value, y in points:
             out.print(f"  {fmt_value(value):>12.12} {'▇' * max(1, round(20 * y / top)):<20} {y:.2f}")
+
+
+def wait_sweep(ref: str) -> int:
+    """Wait quietly for a sweep to end; 0 when every case finished."""
+    from tuiapp.runs.status import ACTIVE
+    from tuiapp.runs.store import RunStore, SweepStore
+
+    sweeps = SweepStore(RunStore())
+    while sweeps.get(ref).shown_status in ACTIVE:
+        time.sleep(1.0)
+    return 0 if sweeps.get(ref).status == "finished" else 1
 
 
 def follow_sweep(ref: str) -> int:
@@ -167,6 +200,47 @@ def _start(spec, parallel: int | None, name: str, detach: bool, dry_run: bool, o
                    f"{sweep.threads} thread(s) each; coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
     if not detach:
         raise typer.Exit(follow_sweep(sweep.id))
+
+
+def _investigate(key: str, comparable: bool, source: str, epochs: int | None, parallel: int | None, detach: bool,
+                 dry_run: bool, as_json: bool) -> None:
+    """`reproduce TABLE --investigate`: the candidates on the last reproduction's rows outside the band."""
+    from tuiapp.runs.store import RunStore, SweepStore
+    from tuiapp.sweeps.investigate import BAND, investigation_spec
+    from tuiapp.views import investigation
+    from tuiapp.views.sweep_table import results
+
+    store = RunStore()
+    base = investigation.latest_reproduction(SweepStore(store), key, comparable, source, epochs)
+    _, table_spec, rows = results(base.id, store)
+    off = investigation.off_rows(rows)
+    if not off:
+        typer.echo(f"every row of {base.id} with a result is within {BAND:g} points of the book: nothing to "
+                   "investigate")
+        return
+    spec, plan = investigation_spec(table_spec, off, base.id, key)
+    if not as_json:
+        typer.echo(f"{len(off)} row(s) of {base.id} outside {BAND:g} points of the book: "
+                   + ", ".join(f"row {r.index} ({r.delta:+.2f})" for r in off))
+    if dry_run:
+        _start(spec, parallel, spec.name, detach, dry_run)
+        return
+    from tuiapp.sweeps import engine
+
+    sweep = engine.start(spec, parallel=parallel, name=spec.name, keep={"investigation": plan})
+    if not as_json:
+        typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time; "
+                   f"coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
+    if detach:
+        if as_json:
+            typer.echo(json.dumps(investigation.report(sweep.id), separators=(",", ":")))
+        return
+    if as_json:
+        code = wait_sweep(sweep.id)
+        typer.echo(json.dumps(investigation.report(sweep.id), separators=(",", ":")))
+        raise typer.Exit(code)
+    raise typer.Exit(follow_sweep(sweep.id))
+
 
 
 def dry(spec, parallel: int | None, max_cases: int, pruning: dict | None = None) -> None:
@@ -365,6 +439,13 @@ def register(app: typer.Typer) -> None:
         detach: Annotated[bool, typer.Option("--detach", help="Return at once.")] = False,
         repeat: Annotated[int, typer.Option("--repeat", help="Each row K times (seed +1 each): the rows with a "
                                                              "spread, and a verdict that uses it.")] = 1,
+        investigate: Annotated[bool, typer.Option("--investigate", help="For the rows of the last reproduction "
+                                                  "(made the same way) outside 0.5 points of the book: try the "
+                                                  "explanations a careful reader would (batch 32, learning rate "
+                                                  "x10, momentum 0.9) and name the one that brings most rows "
+                                                  "within the band.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="With --investigate: the finding as one JSON "
+                                                             "object.")] = False,
     ) -> None:
         """Run one of the chapters' result tables as a sweep and compare with the book, row by row."""
         from tuiapp.sweeps.spec import SweepSpec
@@ -382,9 +463,15 @@ def register(app: typer.Typer) -> None:
                             f"{', '.join(f'{k} ({n})' for k, (_, n) in TABLES.items())}")
         if repeat < 1:
             raise UserError(f"--repeat {repeat}: expected at least 1")
+        if as_json and not investigate:
+            raise UserError("--json goes with --investigate (a reproduction's table: `tuiapp sweep export ID "
+                            "--format json`)")
+        comparable = source != "sample" and epochs is None
+        if investigate:
+            _investigate(key, comparable, source, epochs, parallel, detach, dry_run, as_json)
+            return
         spec = SweepSpec.from_file(spec_dir() / TABLES[key][0])
         spec.repeat = repeat
-        comparable = source != "sample" and epochs is None
         spec.base.update({"source": source, **({"data_dir": data_dir} if data_dir else {}),
                           **({"epochs": epochs} if epochs else {})})
         from pathlib import Path
@@ -395,6 +482,7 @@ def register(app: typer.Typer) -> None:
                 (["the bundled sample, not the full data"] if source == "sample" else [])
                 + ([f"{epochs} epochs, not the book's"] if epochs else [])))
         spec.text = spec.to_toml()
-        name = f"reproduce {key}" + (f" x{repeat}" if repeat > 1 else "") + ("" if comparable else " (quick look)")
-        _start(spec, parallel, name, detach, dry_run)
+        from tuiapp.views.investigation import reproduction_name
+
+        _start(spec, parallel, reproduction_name(key, comparable, repeat), detach, dry_run)
 

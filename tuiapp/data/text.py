@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,21 @@ MAX_TEXT_BYTES = 32 * 1024 * 1024  # a corpus larger than this is cut here (and 
 UNKNOWN = "\x00"  # stands for characters rarer than min_char_freq; shown as "�"
 
 
-def default_corpus() -> Path:
-    """The bundled public-domain corpus."""
+CORPORA = {"lyrics": "lyrics.txt", "shakespeare": "shakespeare.txt"}  # bundled texts (sample_data/manifest.json)
+
+
+def default_corpus(name: str = "lyrics") -> Path:
+    """A bundled public-domain corpus: Burns's songs (lyrics, the default) or Shakespeare's plays."""
     from tuiapp.data.sources import sample_dir
 
-    return sample_dir() / "text" / "shakespeare.txt"
+    if name not in CORPORA:
+        raise DataError(f"unknown corpus {name!r}; bundled: {', '.join(CORPORA)} (or --text FILE)")
+    return sample_dir() / "text" / CORPORA[name]
+
+
+def corpus_path(text: str | None, hp: dict) -> str:
+    """The file a text run learns: its --text file, else the bundled corpus its hyperparameters name."""
+    return text or str(default_corpus(hp.get("corpus", "shakespeare")))
 
 
 @dataclass
@@ -125,6 +136,26 @@ def _whole_chars(data: bytes) -> bytes:
     lead = data[last] if data else 0
     need = 1 if lead < 0x80 else 2 if lead >> 5 == 0b110 else 3 if lead >> 4 == 0b1110 else 4 if lead >> 3 == 0b11110 else 1
     return data[:last] if last + need > len(data) else data
+
+
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")  # letters, with inner apostrophes (o'er, ye'll)
+
+
+MIN_WORD = 3
+
+
+def words_of(text: str) -> set[str]:
+    """The distinct words of a text, lower-cased."""
+    return set(WORD.findall(text.lower()))
+
+
+def real_word_share(sample: str, known: set[str]) -> float | None:
+    """The share of a generated sample's words that occur in the corpus (None: no words): how far the samples
+    have moved from random characters towards the corpus' words. The first and last words are left out (the
+    sample starts inside the seed's last word and may stop inside a word), and so are words under 3 letters (a
+    random "a" or "o" is a word)."""
+    words = [w for w in WORD.findall(sample.lower())[1:-1] if len(w) >= MIN_WORD]
+    return None if not words else sum(1 for w in words if w in known) / len(words)
 
 
 def read_vocab(path: Path) -> list[str] | None:

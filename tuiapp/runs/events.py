@@ -119,6 +119,7 @@ class TextEvent(_Base, total=False):
     seed: str
     sample: str
     val_loss: float | None
+    real_words: float | None  # share of the sample's words found in the corpus
 
 
 class StepEvent(_Base, total=False):

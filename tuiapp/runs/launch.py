@@ -81,9 +81,9 @@ def preflight(config: RunConfig, devices_here: bool = True) -> None:
 
         check_source(resolve(config.data, config.data_dir, config.source))
     if config.data == "text":
-        from tuiapp.data.text import load_corpus
+        from tuiapp.data.text import corpus_path, load_corpus
 
-        load_corpus(config.text, config.hp["lowercase"], config.hp["keep_newlines"],
+        load_corpus(corpus_path(config.text, config.hp), config.hp["lowercase"], config.hp["keep_newlines"],
                     config.hp["min_char_freq"], config.hp["seq_length"])
 
 

@@ -131,9 +131,11 @@ def check(cases: list[Case], launcher: str = launchers.DEFAULT) -> None:
 
 def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None = None, name: str = "",
           options: dict[str, Any] | None = None, launcher: str = launchers.DEFAULT,
-          max_cases: int = MAX_CASES, pruning: dict[str, Any] | None = None) -> SweepRecord:
+          max_cases: int = MAX_CASES, pruning: dict[str, Any] | None = None,
+          keep: dict[str, Any] | None = None) -> SweepRecord:
     """Validate every case, record the sweep, start its coordinator. `pruning`: the flags of a pruning rule
-    (`rule`, `warmup`, `min_epochs`, `reduction`; see `prune.check_options`)."""
+    (`rule`, `warmup`, `min_epochs`, `reduction`; see `prune.check_options`); `keep`: more the sweep records in its
+    options (an investigation's plan)."""
     store = store or RunStore()
     check_sweep_name(name or spec.name)
     launcher_options = launchers.check_options(launcher, options or {})
@@ -145,7 +147,7 @@ def start(spec: SweepSpec, store: RunStore | None = None, parallel: int | None =
     sweeps = SweepStore(store)
     sweep = sweeps.create(spec.text, name or spec.name, parallel, threads_for(parallel), launcher,
                           {"cases": len(cases), **({"max_cases": max_cases} if max_cases != MAX_CASES else {}),
-                           **launcher_options, **prune_options})
+                           **launcher_options, **prune_options, **(keep or {})})
     if prune_options:  # the log its cases' workers judge their epochs in
         prune.PruneLog(SweepFiles(store.home, sweep.id).pruning, prune_options).save()
     if launchers.launcher_class(launcher).COORDINATED:

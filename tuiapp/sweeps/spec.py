@@ -33,6 +33,7 @@ from tuiapp.views.printable import fmt_value
 
 TOP = ("arch", "preset")
 MAX_CASES = 10_000  # a sweep larger than this is refused unless --max-cases raises it
+BOOK_BAND = 0.5  # points of test accuracy within which a case agrees with the book's figure
 SWEEP_KEYS = {"name": str, "repeat": int, "seed": int, "random": int, "notes": list}
 
 

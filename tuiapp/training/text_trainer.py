@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from models.sampler import CharSampler
-from tuiapp.data.text import load_corpus
+from tuiapp.data.text import corpus_path, load_corpus, real_word_share, words_of
 from tuiapp.errors import UserError
 from tuiapp.runs.files import save_atomic, write_json_atomic
 from tuiapp.training.context import RunContext
@@ -52,8 +52,9 @@ class TextEpochs:
     """Per-epoch validation, samples and the sampler file; the final sample-free completion."""
 
     def __init__(self, ctx: RunContext, model: Any, vocab: list[str], xv: np.ndarray, yv: np.ndarray,
-                 steps: int, seed_text: str):
+                 steps: int, seed_text: str, known_words: set[str] | None = None):
         self.ctx, self.model, self.vocab, self.xv, self.yv = ctx, model, vocab, xv, yv
+        self.known_words = known_words or set()
         self.steps, self.seed_text, self.hp = steps, seed_text, ctx.hp
         self.rng = np.random.default_rng(ctx.hp["seed"])
 
@@ -75,7 +76,7 @@ class TextEpochs:
         for temperature in TEMPERATURES:
             text = "".join(sampler.generate(self.seed_text, hp["sample_length"], temperature, rng=self.rng))
             self.ctx.emit("text", epoch=epoch, temperature=temperature, seed=self.seed_text, sample=text,
-                          val_loss=row.get("val_loss"))
+                          val_loss=row.get("val_loss"), real_words=self.real_words(text))
         return row
 
     def sample_every(self, iteration: int, epoch: int) -> None:
@@ -83,7 +84,12 @@ class TextEpochs:
         if every and iteration % every == 0:
             text = "".join(sampler_of(synced(self.model), self.vocab, self.hp).generate(
                 self.seed_text, self.hp["sample_length"], 1.0, rng=self.rng))
-            self.ctx.emit("text", epoch=epoch, step=iteration, temperature=1.0, seed=self.seed_text, sample=text)
+            self.ctx.emit("text", epoch=epoch, step=iteration, temperature=1.0, seed=self.seed_text, sample=text,
+                          real_words=self.real_words(text))
+
+    def real_words(self, text: str) -> float | None:
+        share = real_word_share(text, self.known_words)
+        return None if share is None else round(share, 3)
 
     def final(self) -> None:
         last = self.ctx.rows[-1] if self.ctx.rows else {}
@@ -95,7 +101,7 @@ def train(ctx: RunContext) -> None:
     config, hp = ctx.config, ctx.hp
     precision = configure_backend(hp["seed"], config.precision)
     length = hp["seq_length"]
-    corpus = load_corpus(config.text, hp["lowercase"], hp["keep_newlines"], hp["min_char_freq"], length,
+    corpus = load_corpus(corpus_path(config.text, hp), hp["lowercase"], hp["keep_newlines"], hp["min_char_freq"], length,
                          saved_vocab(ctx))
     write_json_atomic(ctx.files.vocab, corpus.vocab)
     train_ids, val_ids = corpus.split(hp["validation_split"])
@@ -123,7 +129,8 @@ def train(ctx: RunContext) -> None:
     ctx.model_ready(model_rows(model), model.count_params(), "cpu", keras.backend.backend(),
                     precision=precision)
     steps = math.ceil(len(x) / hp["batch_size"])
-    epochs = TextEpochs(ctx, model, corpus.vocab, xv, yv, steps, (corpus.text[len(train_ids):] or corpus.text)[:SEED_CHARS])
+    epochs = TextEpochs(ctx, model, corpus.vocab, xv, yv, steps, (corpus.text[len(train_ids):] or corpus.text)[:SEED_CHARS],
+                        words_of(corpus.text[:len(train_ids)]))
     callback = contract_callback(ctx, steps, epochs.row, epochs.final)
     if ctx.epochs_left:
         model.fit(x, y, batch_size=hp["batch_size"], epochs=hp["epochs"], initial_epoch=ctx.start_epoch, shuffle=True,

@@ -225,6 +225,20 @@ def histogram(hist: dict[str, list[float]], width: int = 40) -> Text:
     return text
 
 
+def word_progress(samples: list[dict[str, Any]], temperature: float = 0.5, most: int = 8) -> str:
+    """How the end-of-epoch samples moved from random characters to the corpus' words: the share of their words
+    found in the corpus, epoch by epoch (at most `most` epochs shown, the first and last always)."""
+    points = [(s["epoch"], s["real_words"]) for s in samples if s.get("temperature") == temperature
+              and not s.get("step") and s.get("real_words") is not None]
+    if not points:
+        return ""
+    if len(points) > most:
+        step = (len(points) - 1) / (most - 1)
+        points = [points[round(i * step)] for i in range(most)]
+    return (f"real words in the samples (T={temperature:g}), by epoch: "
+            + " → ".join(f"{epoch}: {share:.0%}" for epoch, share in points))
+
+
 def text_timeline(samples: list[dict[str, Any]], epochs: list[dict[str, Any]], limit: int = 12) -> Group:
     """Generated samples, newest first, each with epoch, temperature and validation loss;
     characters that differ from the previous epoch's sample at the same temperature are highlighted."""
@@ -241,10 +255,15 @@ def text_timeline(samples: list[dict[str, Any]], epochs: list[dict[str, Any]], l
         previous[key] = text
         marked.append((sample, body))
     parts: list[Any] = []
+    progress = word_progress(samples)
+    if progress:
+        parts.append(Text(progress, style="bold"))
     for sample, body in reversed(marked[-limit:]):
         loss = val_loss.get(sample.get("epoch"))
+        share = sample.get("real_words")
         head = f"epoch {sample.get('epoch')}" + (f", step {sample['step']}" if sample.get("step") else "") + \
-               f", T={sample.get('temperature')}" + (f", val loss {loss:.3f}" if loss is not None else "")
+               f", T={sample.get('temperature')}" + (f", val loss {loss:.3f}" if loss is not None else "") + \
+               (f", {share:.0%} real words" if share is not None else "")
         parts.append(Text(head, style="bold"))
         parts.append(body)
     return Group(*parts) if parts else Group(Text("no samples yet", style="dim"))

@@ -169,8 +169,13 @@ def render_images(view: View) -> list[Any]:
 def render_text(view: View) -> list[Any]:
     """The latest generated samples, as text (line breaks and all, control characters escaped)."""
     out: list[Any] = []
+    progress = render.word_progress(view.state.texts)
+    if progress:
+        out.append(Text(progress))
     for sample in view.state.texts[-4:]:
-        out.append(Text.from_markup(f"[bold]epoch {sample.get('epoch')}, T={sample.get('temperature')}:[/]"))
+        share = sample.get("real_words")
+        out.append(Text.from_markup(f"[bold]epoch {sample.get('epoch')}, T={sample.get('temperature')}"
+                                    + (f", {share:.0%} real words" if share is not None else "") + ":[/]"))
         out.append(Text(printable(sample.get("sample", ""))))
     return out
 

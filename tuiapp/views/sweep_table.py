@@ -17,11 +17,10 @@ from tuiapp.runs.rundir import RunDir
 from tuiapp.runs.status import CASE_DONE, PRUNED
 from tuiapp.runs.store import RunRecord, RunStore, SweepRecord, SweepStore
 from tuiapp.sweeps.analysis import ALPHA, mean_sd, welch_p
-from tuiapp.sweeps.spec import MAX_CASES, Case, SweepSpec
+from tuiapp.sweeps.spec import BOOK_BAND, MAX_CASES, Case, SweepSpec
 from tuiapp.views.printable import fmt_value
 from tuiapp.views.table import Column, choose_columns
 
-VERDICT_POINTS = 0.5
 
 RESULTS = ("test %", "book test %", "Δ test", "verdict", "status", "vs best")  # never dropped for room
 NUMERIC = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
@@ -115,7 +114,7 @@ class Row:
     def verdict(self) -> str:
         if self.delta is None:
             return "-"
-        return "within 0.5" if abs(self.delta) <= VERDICT_POINTS else ("better" if self.delta > 0 else "worse")
+        return "within 0.5" if abs(self.delta) <= BOOK_BAND else ("better" if self.delta > 0 else "worse")
 
 
 @dataclass
@@ -152,7 +151,7 @@ class Group:
             return "-"
         mean, sd, _ = mean_sd(tests)
         delta = mean - book
-        if abs(delta) <= VERDICT_POINTS:
+        if abs(delta) <= BOOK_BAND:
             return "within 0.5"
         if abs(delta) <= sd:
             return "within the seed spread"

@@ -278,9 +278,9 @@ class LaunchScreen(Screen[None]):
             except UserError as exc:
                 note.update(str(exc))
         elif self.data == "text":
-            from tuiapp.data.text import default_corpus
+            from tuiapp.data.text import corpus_path
 
-            note.update(f"text: {self.text_path or default_corpus()} ")
+            note.update(f"text: {corpus_path(self.text_path, self.config.hp if self.config else self.values)} ")
         else:
             note.update(f"built-in toy data: {self.data}")
 
