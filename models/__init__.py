@@ -5,7 +5,7 @@ Importing this package never imports Keras; `Architecture.build` does, lazily.
 
 from __future__ import annotations
 
-from models import char_lstm, cnn, mlp, playground, rnn, toys
+from models import char_lstm, cnn, memory, mlp, playground, rnn, toys
 from models.spec import Architecture, Param, ParamError, Preset
 
 __all__ = ["REGISTRY", "Architecture", "Param", "ParamError", "Preset", "get", "FAMILIES", "IMAGE_INFO"]
@@ -194,6 +194,21 @@ _ARCHITECTURES = [
         builder="models.rnn:build",
         trainer="keras",
         summarizer=rnn.summarize,
+    ),
+    Architecture(
+        id="memory-rnn",
+        family="rnn",
+        title="Recurrent net on a memory task",
+        description="a generated task whose answer lies N steps back (adding problem, recall): RNN versus LSTM",
+        datasets=memory.TASKS,
+        input_kind="sequence-task",
+        engine="keras",
+        params=memory.PARAMS,
+        presets=(Preset("lesson", "the adding problem over 50 steps: SimpleRNN(32), Adam 0.003, batch 32, 10 epochs "
+                        "of 10,000 sequences", {}),),
+        builder="models.memory:build",
+        trainer="sequence",
+        summarizer=memory.summarize,
     ),
     Architecture(
         id="char-lstm",

@@ -10,7 +10,7 @@ from tests.conftest import run_cli
 from tuiapp.lessons import all_lessons, load
 
 SHIPPED = {"xor", "vanishing-gradients", "dead-relu", "learning-rate", "overfitting", "optimizers", "cnn-vs-mlp",
-           "gradient-descent", "activations"}
+           "gradient-descent", "activations", "rnn-memory"}
 
 
 def test_every_shipped_lesson_loads_and_is_listed(home):
@@ -172,3 +172,31 @@ async def test_the_lessons_screen_pages_starts_and_gives_the_verdict(home, size)
         await pilot.press("1")  # the perceptron's run, on the panel that shows the point
         await until(pilot, lambda: isinstance(app.screen, RunScreen), 10)
         await until(pilot, lambda: app.screen.query_one("#tabs").active == "tab-regions", 10)
+
+
+async def test_the_lessons_screen_shows_the_last_verdict_of_a_lesson_run_elsewhere(home):
+    """A lesson run from the CLI (or another UI) has its verdict on the lesson's page when the screen opens."""
+    from textual.widgets import OptionList, Static
+
+    from tests.test_ui import text_of, until
+    from tuiapp.ui.app import make_app
+    from tuiapp.ui.screens.lessons import LessonsScreen
+
+    ran = run_cli(home, "lesson", "xor", "--json", timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    sweep = json.loads(ran.stdout.strip().splitlines()[-1])["sweep"]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("L")
+        await until(pilot, lambda: isinstance(app.screen, LessonsScreen), 10)
+        screen = app.screen
+        option_list = screen.query_one("#lessons", OptionList)
+        names = [option_list.get_option_at_index(i).id for i in range(option_list.option_count)]
+        option_list.focus()
+        option_list.highlighted = names.index("xor")
+        result = screen.query_one("#lesson-result", Static)
+        await until(pilot, lambda: f"the last time it ran ({sweep}" in text_of(result), 10)
+        assert "the claim held" in text_of(result) and "1: perceptron" in text_of(result)
+        option_list.highlighted = names.index("optimizers")  # never run here: no verdict
+        await until(pilot, lambda: "last time" not in text_of(result), 5)

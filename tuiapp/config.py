@@ -15,7 +15,7 @@ from typing import Any
 
 import models
 from models.spec import ParamError
-from tuiapp.data import DATASETS
+from tuiapp.data import DATASETS, SEQUENCE_SETS
 from tuiapp.errors import ConfigError, UserError
 
 DEVICES = ("cpu", "gpu", "auto")
@@ -205,6 +205,8 @@ class RunConfig:
             hp = self.hp
             return {"vocab_size": _vocab_size(path, mtime, hp["lowercase"], hp["keep_newlines"],
                                               hp["min_char_freq"], hp["seq_length"])}
+        if self.data in SEQUENCE_SETS:
+            return {"task": self.data}
         return dict(models.IMAGE_INFO)
 
     def summary(self) -> list[tuple[str, str, int]]:

@@ -90,8 +90,8 @@ def register(app: typer.Typer) -> None:
             sweep_id = sweep.id
             if not as_json:
                 typer.echo(f"lesson {lesson.name}: {lesson.idea}\n{lesson.about}\nrunning {len(lesson.cases)} "
-                           f"case(s) as {sweep.id} ({', '.join(lesson.cases)}); about {lesson.cpu} of CPU on the "
-                           "sample ...")
+                           f"case(s) as {sweep.id} ({', '.join(lesson.cases)}); about {lesson.cpu} of CPU on "
+                           f"{lesson.data_said} ...")
             try:
                 wait(sweep.id, store)
             except KeyboardInterrupt:

@@ -10,7 +10,8 @@ from typing import Any
 IMAGE_SETS = ("mnist", "fashion-mnist")
 TOY_SETS = ("and", "or", "xor", "linear")
 PLANE_SETS = ("xor", "circle", "moons", "spiral", "gauss")  # the playground's points in the plane (its xor: a scatter)
-DATASETS = (*IMAGE_SETS, "text", *TOY_SETS, *PLANE_SETS[1:])
+SEQUENCE_SETS = ("adding", "recall")  # generated memory tasks (tuiapp.data.sequences)
+DATASETS = (*IMAGE_SETS, "text", *TOY_SETS, *PLANE_SETS[1:], *SEQUENCE_SETS)
 
 _LAZY = {"CLASS_NAMES": "images", "ImageData": "images", "check_source": "images", "class_counts": "images",
          "load_images": "images", "Source": "sources", "resolve": "sources"}

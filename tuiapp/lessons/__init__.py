@@ -67,6 +67,21 @@ class Lesson:
     path: Path | None = None
 
     @property
+    def data_said(self) -> str:
+        """What a sweep lesson trains on, in words: generated sequences or points, else the bundled sample."""
+        from tuiapp.data import IMAGE_SETS
+
+        data = self.spec.get("base", {}).get("data")
+        if data is None:
+            import models
+
+            arch = self.spec.get("base", {}).get("arch")
+            data = models.REGISTRY[arch].datasets[0] if arch in models.REGISTRY else None
+        if data in IMAGE_SETS or data == "text":
+            return "the bundled sample"
+        return f"generated data ({data})" if data else "the bundled sample"
+
+    @property
     def cases(self) -> list[str]:
         """The names of the lesson's cases (what the checks refer to)."""
         if self.kind == "sweep":

@@ -43,6 +43,16 @@ def wait(sweep_id: str, store: Any, poll: float = 0.5) -> Any:
         time.sleep(poll)
 
 
+def last_sweep(lesson: Lesson, store: Any) -> Any:
+    """The newest ended sweep this lesson made (on the sample, or --full), or None."""
+    from tuiapp.runs.status import ACTIVE
+    from tuiapp.runs.store import SweepStore
+
+    names = {spec_of(lesson, False).name, f"lesson {lesson.name} (full)"}
+    ended = [s for s in SweepStore(store).list() if s.name in names and s.shown_status not in ACTIVE]
+    return ended[-1] if ended else None
+
+
 def cases_of(lesson: Lesson, sweep_id: str | None, store: Any) -> dict[str, Case]:
     """Each case of the lesson with what the checks measure."""
     if lesson.kind == "walk":

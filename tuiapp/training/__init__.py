@@ -17,6 +17,7 @@ TRAINERS: dict[str, str] = {
     "numpy": "tuiapp.training.numpy_trainer:train",
     "toy": "tuiapp.training.toy_trainer:train",
     "playground": "tuiapp.training.playground_trainer:train",
+    "sequence": "tuiapp.training.sequence_trainer:train",
     "lr-find": "tuiapp.training.lr_finder:find",  # a run whose config has `finder` (any Keras image network)
 }
 

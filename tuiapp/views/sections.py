@@ -208,6 +208,11 @@ def render_config(view: View) -> list[Any]:
     return out
 
 
+def _inside_recorded(record: Any) -> bool:
+    """Whether the worker records what happens inside (gradients, maps, states): image networks, not finders."""
+    return record.config.data in IMAGE_DATASETS and not record.config.finder
+
+
 # The sections in order: the run screen's tabs and `tuiapp show`'s parts.
 SECTIONS: list[Section] = [
     Section("finder", "LR finder", lambda r: bool(r.config.finder), render_finder),
@@ -219,13 +224,13 @@ SECTIONS: list[Section] = [
     Section("regions", "Regions", lambda r: _input_kind(r) == "plane" or (
         r.arch in ("perceptron", "xor-mlp") and r.config.data in ("and", "or", "xor")), render_plane,
             "tuiapp.ui.panels.regions:RegionsPanel"),
-    Section("gradients", "Gradients", lambda r: family_of(r) in INSIDE_FAMILIES and not r.config.finder,
+    Section("gradients", "Gradients", lambda r: _inside_recorded(r) and family_of(r) in INSIDE_FAMILIES,
             render_gradients),
-    Section("maps", "Feature maps", lambda r: family_of(r) == "cnn" and not r.config.finder,
+    Section("maps", "Feature maps", lambda r: _inside_recorded(r) and family_of(r) == "cnn",
             _inside("cnn", _draws("render_feature_maps")), "tuiapp.ui.panels.inside:InsidePanel"),
-    Section("states", "Hidden states", lambda r: family_of(r) == "rnn" and not r.config.finder,
+    Section("states", "Hidden states", lambda r: _inside_recorded(r) and family_of(r) == "rnn",
             _inside("rnn", _draws("render_hidden_states")), "tuiapp.ui.panels.inside:InsidePanel"),
-    Section("activations", "Activations", lambda r: family_of(r) in ("mlp", "scratch") and not r.config.finder and bool(
+    Section("activations", "Activations", lambda r: _inside_recorded(r) and family_of(r) in ("mlp", "scratch") and bool(
         r.config.hp.get("units")), _inside("mlp", _draws("render_activations")),
             "tuiapp.ui.panels.inside:InsidePanel"),
     Section("steps", "Steps", lambda r: _input_kind(r) == "toy", render_steps, "tuiapp.ui.panels.steps:StepsPanel"),

@@ -21,7 +21,6 @@ from tuiapp.sweeps.spec import BOOK_BAND, MAX_CASES, Case, SweepSpec
 from tuiapp.views.printable import fmt_value
 from tuiapp.views.table import Column, choose_columns
 
-
 RESULTS = ("test %", "book test %", "Δ test", "verdict", "status", "vs best")  # never dropped for room
 NUMERIC = {"epoch", "best val %", "train %", "test %", "book train %", "book test %", "Δ test", "cpu time", "case"}
 PRIORITY = {"run": 5, "cpu time": 4, "val curve": 2, "best val %": 1, "book train %": 1, "train %": 3, "epoch": 2,

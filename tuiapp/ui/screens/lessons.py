@@ -69,7 +69,7 @@ class LessonsScreen(Screen[None]):
         if lesson is None:
             return
         what = ", ".join(lesson.cases)
-        runs = {"sweep": f"runs {len(lesson.cases)} case(s) as a sweep on the bundled sample: {what}",
+        runs = {"sweep": f"runs {len(lesson.cases)} case(s) as a sweep on {lesson.data_said}: {what}",
                 "walk": f"walks gradient descent: {what}", "functions": f"draws {what} and their derivatives"}
         page = [Text.from_markup(f"[bold]{escape(lesson.name)}[/]: {escape(lesson.idea)}"),
                 Text(lesson.about), Text(f"what runs: {runs[lesson.kind]} (about {lesson.cpu} of CPU)"),
@@ -84,6 +84,10 @@ class LessonsScreen(Screen[None]):
         if lesson is not None and lesson.name in self.running:
             out.append(Text(f"running as {self.running[lesson.name]['sweep']} ...", style="bold"))
         result = self.results.get(lesson.name) if lesson else None
+        if result is None and lesson is not None and lesson.kind == "sweep" and lesson.name not in self.running:
+            result = self._last_result(lesson)
+        if result and result.get("earlier"):
+            out.append(Text(f"the last time it ran ({result['sweep']}; s runs it again):", style="bold"))
         if result:
             out += self.drawn.get(lesson.name, [])
             for c in result["checks"]:
@@ -101,6 +105,17 @@ class LessonsScreen(Screen[None]):
                 out.append(Text("o: the runs side by side; 1-9: one run on the panel that shows the point",
                                 style="dim"))
         self.query_one("#lesson-result", Static).update(Group(*out))
+
+    def _last_result(self, lesson: Any) -> dict[str, Any] | None:
+        """The verdict of the lesson's newest ended sweep in the store (run here, from the CLI or another UI)."""
+        from tuiapp.lessons.run import cases_of, last_sweep, verdict
+
+        sweep = last_sweep(lesson, self.app.store)
+        if sweep is None:
+            return None
+        self.results[lesson.name] = {**verdict(lesson, cases_of(lesson, sweep.id, self.app.store), sweep.id),
+                                     "earlier": True}
+        return self.results[lesson.name]
 
     # -- running ------------------------------------------------------------------------------------------
     def action_start_lesson(self) -> None:
