@@ -84,6 +84,10 @@ async def test_the_finder_run_opens_on_its_curve_at_80x24(home):
         assert [str(t.label) for t in tabs.query("ContentTab")] == ["1 LR finder", "2 Config"]
         body = app.screen.query_one("#finder", Static)
         await until(pilot, lambda: "suggested learning rate" in text_of(body), 10)
+        status = text_of(app.screen.query_one("#status-line", Static))
+        assert "LR finder" in status and "epoch 0/" not in status  # a finder has batches, not epochs
+    shown = run_cli(home, "show", run_id, COLUMNS="80")
+    assert "finder   learning rate 1e-07 to 10" in shown.stdout and "epochs   0/" not in shown.stdout
 
 
 async def test_one_key_in_the_launch_form_puts_the_finders_suggestion_into_the_field(home):

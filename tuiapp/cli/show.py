@@ -143,7 +143,12 @@ def show_run(ref: str, epoch: int | None, step: int | None, as_json: bool, chart
                  + (", bfloat16" if (state.model or {}).get("precision") == "bfloat16" else ""))
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.started)) if record.started else "-"
     head.add_row("started", started + (f", {record.duration:.1f}s" if record.duration else ""))
-    head.add_row("epochs", f"{record.epoch}/{record.epochs}")
+    if record.config.finder:  # a finder trains at most one epoch, its rate rising: no epochs to count
+        lrs = (state.finder or {}).get("learning_rates") or []
+        head.add_row("finder", f"learning rate {record.config.finder['start']:g} to {record.config.finder['end']:g}"
+                     + (f", {len(lrs)} batches recorded" if lrs else ""))
+    else:
+        head.add_row("epochs", f"{record.epoch}/{record.epochs}")
     if state.test:
         head.add_row("test", ", ".join(f"{k[5:]} {v:.4f}" for k, v in state.test.items() if v is not None))
     console.print(Panel(head, title=f"tuiapp show {record.id}", expand=False))

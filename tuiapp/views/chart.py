@@ -230,6 +230,11 @@ def draw(series: list[Series], width: int, height: int, title: str, options: Cha
         legend.append(f" {s.label}  ")
     if options.log:
         legend.append("[log]", style="dim")
+    if legend.cell_len > width + 2:  # the markers go under a long title rather than past the edge
+        keys = legend[len(title) + 2:]
+        legend = Text(title, style="bold")
+        legend.append("\n")
+        legend.append_text(keys)
     fy = (lambda y: math.log10(y) if y > 0 else None) if options.log else (lambda y: y)
     lows, highs, xlo, xhi = [], [], [], []
     for s in series:

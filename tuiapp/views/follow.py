@@ -75,7 +75,11 @@ class RunFollower:
         parts = [f"{r.id}", r.status.upper()]
         epochs = r.config.hp.get("epochs", r.epochs)
         batch = s.latest_batch()
-        if batch and r.status in ACTIVE:
+        if r.config.finder:  # at most one epoch with a rising rate: its batches, not epochs
+            done = len((s.finder or {}).get("learning_rates") or [])
+            parts.append(f"LR finder batch {batch['batch']}/{batch['batches']}" if batch and r.status in ACTIVE
+                         else "LR finder" + (f", {done} batches" if done else ""))
+        elif batch and r.status in ACTIVE:
             parts.append(f"epoch {batch['epoch']}/{epochs} batch {batch['batch']}/{batch['batches']}")
         else:
             parts.append(f"epoch {r.epoch}/{epochs}")
