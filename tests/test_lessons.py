@@ -200,3 +200,16 @@ async def test_the_lessons_screen_shows_the_last_verdict_of_a_lesson_run_elsewhe
         assert "the claim held" in text_of(result) and "1: perceptron" in text_of(result)
         option_list.highlighted = names.index("optimizers")  # never run here: no verdict
         await until(pilot, lambda: "last time" not in text_of(result), 5)
+
+
+def test_full_without_the_full_data_is_one_line_before_anything_runs(home):
+    out = run_cli(home, "lesson", "vanishing-gradients", "--full")
+    assert out.returncode == 2 and "no full copy of mnist found" in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir())  # refused before a run exists
+    empty = home.parent / "empty"
+    empty.mkdir()
+    named = run_cli(home, "lesson", "vanishing-gradients", "--full", "--data-dir", str(empty))
+    assert named.returncode == 2 and f"--data-dir {empty}: no mnist files there" in named.stderr, named.stderr
+    walk = run_cli(home, "lesson", "gradient-descent", "--full")
+    assert walk.returncode == 2 and "has no [full] settings" in walk.stderr

@@ -76,22 +76,30 @@ def register(app: typer.Typer) -> None:
         full: Annotated[bool, typer.Option("--full", help="The chapters' settings and full data where found.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="The claim, the numbers, holds and the run ids.")] = False,
         parallel: Annotated[int | None, typer.Option("--parallel", help="Runs at a time (default: one a core).")] = None,
+        data_dir: Annotated[str | None, typer.Option("--data-dir", help="With --full: the folder with the full "
+                                                                        "MNIST or Fashion-MNIST files.")] = None,
     ) -> None:
         """Run a lesson's comparison, then check its claim on the runs just made (exit 1 if it did not hold)."""
+        from tuiapp.errors import UserError
         from tuiapp.lessons import find
         from tuiapp.lessons.run import cases_of, start, verdict, wait
         from tuiapp.runs.store import RunStore
 
         lesson = find(name)
+        if full and not lesson.full:
+            raise UserError(f"--full: lesson {lesson.name} has no [full] settings; it runs the same either way")
+        if data_dir and not full:
+            raise UserError("--data-dir goes with --full (without it a lesson runs on the bundled sample)")
         sweep_id = None
         if lesson.kind == "sweep":
             store = RunStore()
-            sweep = start(lesson, full, store, parallel)
+            sweep = start(lesson, full, store, parallel, data_dir)
             sweep_id = sweep.id
             if not as_json:
+                how = "with its [full] settings (full data where found)" if full else \
+                    f"about {lesson.cpu} of CPU on {lesson.data_said}"
                 typer.echo(f"lesson {lesson.name}: {lesson.idea}\n{lesson.about}\nrunning {len(lesson.cases)} "
-                           f"case(s) as {sweep.id} ({', '.join(lesson.cases)}); about {lesson.cpu} of CPU on "
-                           f"{lesson.data_said} ...")
+                           f"case(s) as {sweep.id} ({', '.join(lesson.cases)}); {how} ...")
             try:
                 wait(sweep.id, store)
             except KeyboardInterrupt:

@@ -10,24 +10,31 @@ from tuiapp.errors import UserError
 from tuiapp.lessons import Case, Lesson, function_values, measure, walk_values
 
 
-def spec_of(lesson: Lesson, full: bool) -> Any:
-    """The lesson's sweep spec; with `full`, its [full] settings over [base] (the chapters' settings, full data)."""
+def spec_of(lesson: Lesson, full: bool, data_dir: str | None = None) -> Any:
+    """The lesson's sweep spec; with `full`, its [full] settings over [base] (the chapters' settings, full data,
+    from `data_dir` when given)."""
+    from pathlib import Path
+
     from tuiapp.sweeps.spec import SweepSpec
 
     base = {**lesson.spec.get("base", {}), **(lesson.full if full else {})}
+    if data_dir:
+        base["data_dir"] = str(Path(data_dir).expanduser().resolve())
     spec = SweepSpec(base=base, cases=[dict(c) for c in lesson.spec.get("case", [])],
                      name=f"lesson {lesson.name}{' (full)' if full else ''}")
     spec.text = spec.to_toml()
     return spec
 
 
-def start(lesson: Lesson, full: bool, store: Any, parallel: int | None = None) -> Any:
+def start(lesson: Lesson, full: bool, store: Any, parallel: int | None = None, data_dir: str | None = None) -> Any:
     """Start a sweep lesson's comparison; its sweep record."""
     from tuiapp.sweeps import engine
 
     if full and not lesson.full:
         raise UserError(f"--full: lesson {lesson.name} has no [full] settings; it runs the same either way")
-    return engine.start(spec_of(lesson, full), store, parallel=parallel)
+    if data_dir and not full:
+        raise UserError("--data-dir goes with --full (without it a lesson runs on the bundled sample)")
+    return engine.start(spec_of(lesson, full, data_dir), store, parallel=parallel)
 
 
 def wait(sweep_id: str, store: Any, poll: float = 0.5) -> Any:
