@@ -64,6 +64,7 @@ def test_investigate_without_a_reproduction_says_what_to_run(home):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_investigate_a_quick_look_of_the_rnn_table(home):
     """A real reproduction (the rnn table, one epoch on the sample: every row far below the book), then the
     investigation of its rows: a run per row and candidate, and the finding from their results."""
