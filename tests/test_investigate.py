@@ -84,6 +84,10 @@ def test_investigate_a_quick_look_of_the_rnn_table(home):
     best = max(doc["candidates"], key=lambda c: c["rows_within"])
     assert (doc["best"] is None) == (best["rows_within"] == 0)
     assert doc["finding"] and str(len(rows)) in doc["finding"]
+    again = run_cli(home, "reproduce", "rnn", "--source", "sample", "--epochs", "1", "--investigate", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout.strip().splitlines()[-1]) == doc  # shown, not rerun
+    sweeps = json.loads(run_cli(home, "sweeps", "--json").stdout)
+    assert [s["name"] for s in sweeps].count("investigate rnn") == 1
     shown = run_cli(home, "sweep", "show", doc["sweep"], COLUMNS="120")
     assert shown.returncode == 0 and "investigation of" in shown.stdout and "finding:" in shown.stdout
     assert "Δ momentum 0.9" in shown.stdout or "Δ momentum" in shown.stdout

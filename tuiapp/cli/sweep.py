@@ -212,6 +212,22 @@ def _investigate(key: str, comparable: bool, source: str, epochs: int | None, pa
 
     store = RunStore()
     base = investigation.latest_reproduction(SweepStore(store), key, comparable, source, epochs)
+    made = investigation.investigation_of(SweepStore(store), base)
+    if made is not None and not dry_run:  # one investigation per reproduction: show it (following it if it runs)
+        from tuiapp.runs.status import ACTIVE
+
+        if not as_json:
+            typer.echo(f"{made.id} investigates {base.id} ({made.shown_status}); a new reproduction gets a new one")
+        if made.shown_status in ACTIVE and not detach:
+            code = wait_sweep(made.id) if as_json else follow_sweep(made.id)
+            if as_json:
+                typer.echo(json.dumps(investigation.report(made.id), separators=(",", ":")))
+            raise typer.Exit(code)
+        if as_json:
+            typer.echo(json.dumps(investigation.report(made.id), separators=(",", ":")))
+        elif not detach:
+            print_table(made.id)
+        return
     _, table_spec, rows = results(base.id, store)
     off = investigation.off_rows(rows)
     if not off:

@@ -46,6 +46,12 @@ def latest_reproduction(sweeps: SweepStore, key: str, comparable: bool, source: 
     return sweep
 
 
+def investigation_of(sweeps: SweepStore, base: SweepRecord) -> SweepRecord | None:
+    """The newest investigation already made of a reproduction (running or ended), or None."""
+    made = [s for s in sweeps.list() if (s.options.get("investigation") or {}).get("base_sweep") == base.id]
+    return made[-1] if made else None
+
+
 def off_rows(rows: list[Row]) -> list[OffRow]:
     """The rows (repeats together) whose mean test accuracy is more than the band from the book's."""
     out = []
