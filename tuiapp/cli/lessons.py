@@ -80,16 +80,12 @@ def register(app: typer.Typer) -> None:
                                                                         "MNIST or Fashion-MNIST files.")] = None,
     ) -> None:
         """Run a lesson's comparison, then check its claim on the runs just made (exit 1 if it did not hold)."""
-        from tuiapp.errors import UserError
         from tuiapp.lessons import find
-        from tuiapp.lessons.run import cases_of, start, verdict, wait
+        from tuiapp.lessons.run import cases_of, check_full, start, verdict, wait
         from tuiapp.runs.store import RunStore
 
         lesson = find(name)
-        if full and not lesson.full:
-            raise UserError(f"--full: lesson {lesson.name} has no [full] settings; it runs the same either way")
-        if data_dir and not full:
-            raise UserError("--data-dir goes with --full (without it a lesson runs on the bundled sample)")
+        check_full(lesson, full, data_dir)  # every kind of lesson, before anything runs
         sweep_id = None
         if lesson.kind == "sweep":
             store = RunStore()

@@ -214,19 +214,9 @@ def _investigate(key: str, comparable: bool, source: str, epochs: int | None, pa
     base = investigation.latest_reproduction(SweepStore(store), key, comparable, source, epochs)
     made = investigation.investigation_of(SweepStore(store), base)
     if made is not None and not dry_run:  # one investigation per reproduction: show it (following it if it runs)
-        from tuiapp.runs.status import ACTIVE
-
         if not as_json:
             typer.echo(f"{made.id} investigates {base.id} ({made.shown_status}); a new reproduction gets a new one")
-        if made.shown_status in ACTIVE and not detach:
-            code = wait_sweep(made.id) if as_json else follow_sweep(made.id)
-            if as_json:
-                typer.echo(json.dumps(investigation.report(made.id), separators=(",", ":")))
-            raise typer.Exit(code)
-        if as_json:
-            typer.echo(json.dumps(investigation.report(made.id), separators=(",", ":")))
-        elif not detach:
-            print_table(made.id)
+        _show_investigation(made.id, detach, as_json)
         return
     _, table_spec, rows = results(base.id, store)
     off = investigation.off_rows(rows)
@@ -247,15 +237,26 @@ def _investigate(key: str, comparable: bool, source: str, epochs: int | None, pa
     if not as_json:
         typer.echo(f"started {sweep.id} ({sweep.options.get('cases')} cases, {sweep.parallel} at a time; "
                    f"coordinator pid {sweep.pid}); `tuiapp sweep show {sweep.id}`")
-    if detach:
-        if as_json:
-            typer.echo(json.dumps(investigation.report(sweep.id), separators=(",", ":")))
-        return
+    _show_investigation(sweep.id, detach, as_json)
+
+
+def _show_investigation(ref: str, detach: bool, as_json: bool) -> None:
+    """An investigation sweep, new or made before: followed while it runs (unless detached), then its finding as
+    JSON, or its table (following prints the table when the sweep ends)."""
+    from tuiapp.runs.status import ACTIVE
+    from tuiapp.runs.store import RunStore, SweepStore
+    from tuiapp.views import investigation
+
+    running = SweepStore(RunStore()).get(ref).shown_status in ACTIVE
+    code = 0
+    if running and not detach:
+        code = wait_sweep(ref) if as_json else follow_sweep(ref)
     if as_json:
-        code = wait_sweep(sweep.id)
-        typer.echo(json.dumps(investigation.report(sweep.id), separators=(",", ":")))
+        typer.echo(json.dumps(investigation.report(ref), separators=(",", ":")))
+    elif not running and not detach:
+        print_table(ref)
+    if code:
         raise typer.Exit(code)
-    raise typer.Exit(follow_sweep(sweep.id))
 
 
 

@@ -26,14 +26,19 @@ def spec_of(lesson: Lesson, full: bool, data_dir: str | None = None) -> Any:
     return spec
 
 
-def start(lesson: Lesson, full: bool, store: Any, parallel: int | None = None, data_dir: str | None = None) -> Any:
-    """Start a sweep lesson's comparison; its sweep record."""
-    from tuiapp.sweeps import engine
-
+def check_full(lesson: Lesson, full: bool, data_dir: str | None) -> None:
+    """--full only for a lesson with [full] settings, --data-dir only with --full: a UserError otherwise."""
     if full and not lesson.full:
         raise UserError(f"--full: lesson {lesson.name} has no [full] settings; it runs the same either way")
     if data_dir and not full:
         raise UserError("--data-dir goes with --full (without it a lesson runs on the bundled sample)")
+
+
+def start(lesson: Lesson, full: bool, store: Any, parallel: int | None = None, data_dir: str | None = None) -> Any:
+    """Start a sweep lesson's comparison; its sweep record."""
+    from tuiapp.sweeps import engine
+
+    check_full(lesson, full, data_dir)
     return engine.start(spec_of(lesson, full, data_dir), store, parallel=parallel)
 
 
